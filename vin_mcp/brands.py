@@ -1,0 +1,185 @@
+"""Brand families: deciding whether two manufacturer names can be the same vehicle maker.
+
+WMI tables name manufacturers ("Ford of Europe", "Škoda", "Genesis" for KMH although most
+KMH vehicles are Hyundais); the API names makes ("Ford", "Skoda", "Hyundai"). Comparing the
+strings would raise a false alarm on most answers, so names are mapped to the corporate
+families that share WMIs and compared by family. A name we cannot place is never a conflict.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Family -> brand words that belong to it. A brand may sit in two families (Opel moved from
+# GM to Stellantis; joint ventures build for both partners).
+FAMILIES: dict[str, frozenset[str]] = {
+    name: frozenset(words)
+    for name, words in {
+        "volkswagen": [
+            "volkswagen",
+            "vw",
+            "audi",
+            "quattro",
+            "skoda",
+            "seat",
+            "cupra",
+            "bentley",
+            "lamborghini",
+            "porsche",
+            "bugatti",
+        ],
+        "gm": [
+            "general motors",
+            "gm",
+            "chevrolet",
+            "holden",
+            "gmc",
+            "buick",
+            "cadillac",
+            "pontiac",
+            "oldsmobile",
+            "saturn",
+            "hummer",
+            "daewoo",
+            "opel",
+            "vauxhall",
+            "hsv",
+            "cami",
+            "nummi",
+        ],
+        "stellantis": [
+            "stellantis",
+            "fca",
+            "fiat",
+            "abarth",
+            "alfa",
+            "alfa romeo",
+            "lancia",
+            "chrysler",
+            "dodge",
+            "jeep",
+            "ram",
+            "plymouth",
+            "maserati",
+            "peugeot",
+            "citroen",
+            "ds",
+            "opel",
+            "vauxhall",
+            "talbot",
+            "simca",
+            "tofas",
+        ],
+        "ford": ["ford", "lincoln", "mercury", "fpv", "auto alliance"],
+        "toyota": ["toyota", "lexus", "daihatsu", "scion", "nummi", "hino"],
+        "nissan": ["nissan", "infiniti", "datsun"],
+        "honda": ["honda", "acura"],
+        "renault": ["renault", "dacia", "alpine", "samsung"],
+        "bmw": ["bmw", "mini", "rolls royce", "alpina"],
+        "mercedes": ["mercedes", "mercedes benz", "benz", "daimler", "smart", "micro compact car", "maybach", "amg"],
+        "hyundai": ["hyundai", "kia", "genesis"],
+        "jlr": ["jaguar", "land rover", "range rover", "jlr", "rover"],
+        "geely": ["geely", "volvo", "polestar", "lotus", "lynk"],
+        "mazda": ["mazda", "auto alliance"],
+        "mitsubishi": ["mitsubishi"],
+        "subaru": ["subaru", "fuji heavy industries"],
+        "suzuki": ["suzuki", "maruti", "cami"],
+        "isuzu": ["isuzu"],
+        "tesla": ["tesla"],
+        "saab": ["saab"],
+        "tata": ["tata"],
+        "ssangyong": ["ssangyong", "kgm"],
+        "saic": ["saic", "mg", "ldv", "maxus"],
+        "great wall": ["great wall", "haval", "gwm"],
+        "byd": ["byd"],
+        "chery": ["chery", "omoda", "jaecoo"],
+        "mahindra": ["mahindra"],
+        "proton": ["proton"],
+        "ferrari": ["ferrari"],
+        "mclaren": ["mclaren"],
+        "aston martin": ["aston martin"],
+    }.items()
+}
+
+# Makes covered by AutoGrab's factory build data (from the vendor's documentation).
+BUILD_DATA_MAKES: frozenset[str] = frozenset(
+    {
+        "abarth",
+        "alfa romeo",
+        "alpina",
+        "audi",
+        "bentley",
+        "bmw",
+        "buick",
+        "cadillac",
+        "chevrolet",
+        "chrysler",
+        "citroen",
+        "dacia",
+        "daewoo",
+        "dodge",
+        "ds",
+        "fiat",
+        "ford",
+        "gmc",
+        "hummer",
+        "hyundai",
+        "isuzu",
+        "jaguar",
+        "jeep",
+        "kia",
+        "lancia",
+        "land rover",
+        "lincoln",
+        "maybach",
+        "mercedes benz",
+        "mini",
+        "opel",
+        "porsche",
+        "peugeot",
+        "renault",
+        "rolls royce",
+        "saab",
+        "seat",
+        "skoda",
+        "smart",
+        "vauxhall",
+        "volkswagen",
+        "volvo",
+    }
+)
+BUILD_DATA_FIRST_YEAR = 1999
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case ASCII words: 'Škoda' -> 'skoda', 'Mercedes-Benz' -> 'mercedes benz'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
+
+
+def families_of(name: str | None) -> frozenset[str]:
+    """The families a manufacturer or make name belongs to; empty when it cannot be placed."""
+    if not name:
+        return frozenset()
+    padded = f" {normalise_name(name)} "
+    return frozenset(family for family, words in FAMILIES.items() if any(f" {w} " in padded for w in words))
+
+
+def same_maker(vin_manufacturer: str | None, matched_make: str | None) -> bool | None:
+    """True/False when both names can be placed, None when either cannot (never a conflict)."""
+    left, right = families_of(vin_manufacturer), families_of(matched_make)
+    if not left or not right:
+        return None
+    return bool(left & right)
+
+
+def build_data_covers(vin_manufacturer: str | None) -> bool | None:
+    """Whether build data can exist for this manufacturer; None when it cannot be told."""
+    families = families_of(vin_manufacturer)
+    if not families:
+        return None
+    return bool(families & _BUILD_DATA_FAMILIES)
+
+
+_BUILD_DATA_FAMILIES: frozenset[str] = frozenset().union(*(families_of(make) for make in BUILD_DATA_MAKES))

@@ -1,0 +1,113 @@
+"""Short text renderings of the answers: what the assistant reads. No I/O.
+
+Text that came from the API is shown in double quotes after a label that says where it came
+from, so it reads as data.
+"""
+
+from __future__ import annotations
+
+from .answers import BuildDataAnswer, LookupAnswer, Vehicle
+from .vin import VinDecode
+
+_STATUS_LINES = {
+    "matched": "matched",
+    "candidates": "several possible vehicles",
+    "no_match": "NO MATCH: AutoGrab found no vehicle for this VIN",
+    "offline": "offline decode only (no AUTOGRAB_API_KEY)",
+}
+
+
+def render_lookup(answer: LookupAnswer) -> str:
+    lines = [f"VIN {answer.vin} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}"]
+    if answer.vehicle:
+        lines.extend(_vehicle_lines(answer.vehicle))
+    if answer.colour:
+        lines.append(f'Colour: "{answer.colour}"')
+    confidence = answer.confidence
+    vendor = f", AutoGrab: {confidence.vendor}" if confidence.vendor else ""
+    lines.append(f"Confidence: {confidence.level}{vendor}. {' '.join(confidence.reasons)}".rstrip())
+    lines.append(f"Advice: {confidence.advice}")
+    if answer.candidates:
+        lines.append("Candidates (best first):")
+        lines.extend(f"{i}. {line}" for i, line in enumerate(answer.candidates, start=1))
+    if answer.registration_description:
+        lines.append(f'Registration record (unverified source text): "{answer.registration_description}"')
+    if answer.write_off:
+        lines.append(f"Write-off: {answer.write_off.summary}")
+        for incident in answer.write_off.incidents[1:]:
+            parts = (incident.code, incident.type, incident.damage, incident.jurisdiction, incident.date)
+            lines.append("  - " + ", ".join(p for p in parts if p))
+    if answer.extended_data:
+        pairs = "; ".join(f'{key}: "{value}"' for key, value in answer.extended_data.items())
+        lines.append(f"Registration data (unverified): {pairs}")
+    lines.append(f"VIN decode: {render_decode(answer.decode)}")
+    if answer.note:
+        lines.append(f"Note: {answer.note}")
+    if answer.provenance and answer.provenance.cached:
+        lines.append(f"(From cache, fetched {answer.provenance.fetched_at}; not billed again.)")
+    return "\n".join(lines)
+
+
+def render_decode(decode: VinDecode) -> str:
+    maker = decode.manufacturer or f"unknown manufacturer (WMI {decode.wmi})"
+    where = decode.country or decode.continent or "unknown country"
+    check = {
+        "valid": "check digit valid",
+        "invalid": f"check digit WRONG (expected {decode.expected_check_digit}): VIN probably mistyped",
+        "not_verifiable": "check digit not verifiable (not used outside North America)",
+    }[decode.check_digit]
+    if decode.model_years:
+        years = " or ".join(str(y) for y in decode.model_years)
+        year = f"model year {years}"
+    else:
+        year = "model year not encoded"
+    return f"{maker}, built in {where}; {check}; {year}."
+
+
+def render_build_data(answer: BuildDataAnswer) -> str:
+    if answer.status != "found":
+        return f"VIN {answer.vin} ({answer.region.upper()}): no factory build data. {answer.note or ''}".rstrip()
+    vehicle = " ".join(p for p in (answer.make, answer.model) if p) or "vehicle"
+    built = f", built {answer.build_date}" if answer.build_date else ""
+    lines = [f"VIN {answer.vin}: {vehicle}{built}; {answer.total_codes} factory option codes."]
+    lines.extend(answer.codes)
+    if answer.note:
+        lines.append(answer.note)
+    if answer.provenance and answer.provenance.cached:
+        lines.append(f"(From cache, fetched {answer.provenance.fetched_at}; not billed again.)")
+    return "\n".join(lines)
+
+
+def _vehicle_lines(vehicle: Vehicle) -> list[str]:
+    name = vehicle.title or " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if p)
+    extra = ", ".join(p for p in (vehicle.series and f"series {vehicle.series}",) if p)
+    lines = [f"Vehicle: {name}" + (f" ({extra})" if extra else "")]
+    body = ", ".join(
+        p
+        for p in (
+            vehicle.body,
+            vehicle.doors and f"{vehicle.doors} doors",
+            vehicle.seats and f"{vehicle.seats} seats",
+        )
+        if p
+    )
+    engine = " ".join(
+        p
+        for p in (
+            vehicle.engine_cc and f"{vehicle.engine_cc} cc",
+            vehicle.cylinders and f"{vehicle.cylinders}-cyl",
+            vehicle.fuel,
+        )
+        if p
+    )
+    output = ", ".join(
+        p for p in (vehicle.power_kw and f"{vehicle.power_kw} kW", vehicle.torque_nm and f"{vehicle.torque_nm} Nm") if p
+    )
+    drivetrain = ", ".join(p for p in (vehicle.transmission, vehicle.drive) if p)
+    specs = "; ".join(p for p in (body, ", ".join(p for p in (engine, output) if p), drivetrain) if p)
+    if specs:
+        lines.append(f"Specs: {specs}")
+    if vehicle.options:
+        packs = "; ".join(f'"{o.name}"' + (f" ({o.price:,})" if o.price is not None else "") for o in vehicle.options)
+        lines.append(f"Option packs (price): {packs}")
+    return lines

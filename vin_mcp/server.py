@@ -1,0 +1,70 @@
+"""The MCP server: one shared HTTP client and service per process, built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from mcp.server.mcpserver import MCPServer
+
+from . import __version__
+from .client import USER_AGENT, AutoGrabClient
+from .service import VinService
+from .settings import Settings
+from .tools import (
+    BUILD_DATA_ANNOTATIONS,
+    BUILD_DATA_DESCRIPTION,
+    LOOKUP_ANNOTATIONS,
+    LOOKUP_DESCRIPTION,
+    get_factory_build_data,
+    lookup_vin,
+)
+
+SERVER_NAME = "vin-mcp"
+SERVER_TITLE = "VIN lookup (AutoGrab)"
+WEBSITE_URL = "https://github.com/vin-mcp/vin-mcp"
+INSTRUCTIONS = (
+    "Use lookup_vin to identify a vehicle from its VIN; get_factory_build_data only for factory option "
+    "codes or build date. Every lookup is billed and answers are cached, so do not repeat a call. "
+    "Confidence 'high': state the vehicle. 'medium' or 'low': show the registration description and "
+    "ask the user to confirm. 'none': say no vehicle was found; never guess one."
+)
+
+logger = logging.getLogger(__name__)
+
+
+def create_server(settings: Settings) -> MCPServer[VinService]:
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[VinService]) -> AsyncIterator[VinService]:
+        if settings.api_key is None:
+            logger.warning("AUTOGRAB_API_KEY is not set: lookup_vin answers with the offline VIN decode only")
+            yield VinService(settings, None)
+            return
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout),
+            headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
+            follow_redirects=False,
+        ) as http:
+            yield VinService(settings, AutoGrabClient(http, settings))
+
+    server: MCPServer[VinService] = MCPServer(
+        SERVER_NAME,
+        title=SERVER_TITLE,
+        instructions=INSTRUCTIONS,
+        website_url=WEBSITE_URL,
+        version=__version__,
+        lifespan=lifespan,
+        log_level="WARNING",
+    )
+    server.add_tool(
+        lookup_vin, title=LOOKUP_ANNOTATIONS.title, description=LOOKUP_DESCRIPTION, annotations=LOOKUP_ANNOTATIONS
+    )
+    server.add_tool(
+        get_factory_build_data,
+        title=BUILD_DATA_ANNOTATIONS.title,
+        description=BUILD_DATA_DESCRIPTION,
+        annotations=BUILD_DATA_ANNOTATIONS,
+    )
+    return server
