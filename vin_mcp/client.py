@@ -107,7 +107,7 @@ class AutoGrabClient:
         if status == 404 or _is_no_match_envelope(body):
             # The documented miss forms; a 404 body may still carry the authority's description.
             return _parse(VinSearchResponse, _without_error(body))
-        _raise_for_envelope(body)
+        _raise_for_envelope(status, body)
         return _parse(VinSearchResponse, body)
 
     async def build_data(self, vin: str, region: str) -> BuildDataResponse:
@@ -116,7 +116,7 @@ class AutoGrabClient:
         # The build-data errors' status codes are undocumented: key off the body.
         if status == 404 or _is_no_match_envelope(body):
             return BuildDataResponse(success=False, vehicle=None)
-        _raise_for_envelope(body)
+        _raise_for_envelope(status, body)
         return _parse(BuildDataResponse, body)
 
     async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, Any]:
@@ -172,14 +172,13 @@ class AutoGrabClient:
                 continue
 
             body = _decode_json(raw, status)
-            if status == 404:
-                if not isinstance(body, dict):
-                    raise UnexpectedResponseError("Unexpected response from the API: HTTP 404 without a JSON body.")
+            if 400 <= status < 500 and isinstance(body, dict):
+                # Error statuses are partly undocumented: the endpoint reads the body to decide.
                 return status, body
+            if status == 404:
+                raise UnexpectedResponseError("Unexpected response from the API: HTTP 404 without a JSON body.")
             if status >= 400:
-                raise BadRequestError(
-                    f"AutoGrab refused the request (HTTP {status}){_vendor_message(body)}.",
-                )
+                raise BadRequestError(f"AutoGrab refused the request (HTTP {status}).")
             if status >= 300 or not isinstance(body, dict):
                 raise UnexpectedResponseError(f"Unexpected response from the API (HTTP {status}, not a JSON object).")
             return status, body
@@ -306,9 +305,9 @@ def _is_no_match_envelope(body: Any) -> bool:
     return body.get("success") is False
 
 
-def _raise_for_envelope(body: dict[str, Any]) -> None:
-    if body.get("error") is True:
-        raise BadRequestError(f"AutoGrab refused the request{_vendor_message(body)}.")
+def _raise_for_envelope(status: int, body: dict[str, Any]) -> None:
+    if status >= 400 or body.get("error") is True:
+        raise BadRequestError(f"AutoGrab refused the request (HTTP {status}){_vendor_message(body)}.")
 
 
 def _vendor_message(body: Any) -> str:

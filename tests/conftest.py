@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+
+from tests.fake_autograb import API_KEY, FakeAutoGrab
+from vin_mcp.server import create_server
+from vin_mcp.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeAutoGrab]:
+    fake = FakeAutoGrab().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_server: FakeAutoGrab) -> FakeAutoGrab:
+    fake_server.reset()
+    return fake_server
+
+
+def make_settings(fake: FakeAutoGrab, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"api_key": SecretStr(API_KEY), "base_url": fake.url, "timeout": 2.0}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(fake: FakeAutoGrab) -> Settings:
+    return make_settings(fake)
+
+
+@asynccontextmanager
+async def connect(settings: Settings) -> AsyncIterator[Client]:
+    async with Client(create_server(settings)) as client:
+        yield client

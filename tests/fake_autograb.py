@@ -1,0 +1,354 @@
+"""A fake of the AutoGrab v2 API on 127.0.0.1, serving every variant of the contract.
+
+A real HTTP server in a thread: the real httpx client talks to it over loopback. Each VIN
+selects a scenario (a list of replies, the last one repeating); tests may script their own.
+Every request is recorded so tests can count paid calls and check what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API_KEY = "sec_test_5f8a1c2e9b7d4f30a6e1"
+
+_TRANSLITERATION = {
+    **{c: i + 1 for i, c in enumerate("ABCDEFGH")},
+    **{c: i + 1 for i, c in enumerate("JKLMN")},
+    "P": 7,
+    "R": 9,
+    **{c: i + 2 for i, c in enumerate("STUVWXYZ")},
+    **{str(d): d for d in range(10)},
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def with_check_digit(vin: str) -> str:
+    """Put the correct check digit at position 9 (written independently of vin_mcp.vin)."""
+    total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
+    digit = "X" if total % 11 == 10 else str(total % 11)
+    return vin[:8] + digit + vin[9:]
+
+
+def eu_vin(serial: int, wmi: str = "WVW") -> str:
+    """A European-style VIN (no check digit in use, no model year): unique per serial."""
+    return f"{wmi}ZZZ1KZKU{serial:06d}"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # JSON-serialisable, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body
+    action: str | None = None
+    content_type: str = "application/json"
+
+
+@dataclass
+class Request:
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+def vehicle(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "5233518187642880", "region": "nz", "title": "2010 Volkswagen Polo Comfortline Automatic",
+        "year": "2010", "make": "Volkswagen", "model": "Polo", "badge": "Comfortline", "series": "6R",
+        "model_year": "MY10", "release_month": 1, "release_year": 2010, "body_type": "Hatchback",
+        "body_config": None, "transmission": "Dual Clutch Automatic (DCT)", "transmission_type": "Automatic",
+        "wheelbase": None, "wheelbase_type": None, "fuel": "Petrol", "fuel_type": "Petrol", "engine": "Piston",
+        "engine_type": "Piston", "drive": "FWD", "drive_type": "Front Wheel Drive", "num_doors": 5,
+        "num_seats": 5, "num_gears": 7, "num_cylinders": 4, "capacity_cc": 1390, "power_kw": 63,
+        "torque_nm": 132, "range": None, "options": [{"detail": "Paint - Black", "price": 1500}],
+    }
+    base.update(overrides)
+    return base
+
+
+GOLF_OPTIONS = [
+    {"detail": "Paint - Metallic", "price": 700}, {"detail": "Sound & Vision Package", "price": 1900},
+    {"detail": "Driver Assistance Package", "price": 1500}, {"detail": "Panoramic Sunroof", "price": 1800},
+    {"detail": "Luxury Package - Leather Appointed", "price": 3500}, {"detail": "R-Line Package", "price": 2500},
+    {"detail": "Wheels - 18\" Alloy", "price": 1000}, {"detail": "Tow Bar - Detachable", "price": 950},
+    {"detail": "Heated Front Seats", "price": 600}, {"detail": "Park Assist", "price": 700},
+    {"detail": "Digital Cockpit", "price": 750}, {"detail": "Wireless Charging", "price": 300},
+]
+
+GOLF = vehicle(
+    id="6011223344556677", region="au", title="2015 Volkswagen Golf 110 TSI Highline AU Auto MY15",
+    year="2015", model="Golf", badge="110 TSI Highline", series="AU", model_year="MY15", release_year=2014,
+    release_month=8, transmission="Sports Automatic Dual Clutch", num_gears=7, capacity_cc=1395, power_kw=110,
+    torque_nm=250, options=GOLF_OPTIONS,
+)
+
+
+def match_body(vin: str, vehicle_json: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "success": True, "vehicle": vehicle_json,
+        "upstream_vehicle": "2010 Volkswagen POLO Polo Hatchback Automatic Petrol 1,380cc",
+        "confidence": "standard", "colour": "Black", "vin": vin, "additional_vehicles": [],
+    }
+    body.update(extra)
+    return body
+
+
+# Named VINs for the scenarios tests refer to.
+POLO = "WVWZZZ6RZAU020000"
+RICH = eu_vin(1)
+REDUCED = eu_vin(2)
+CANDIDATES = eu_vin(3)
+NO_MATCH_NULL = eu_vin(4)
+NO_MATCH_BARE = eu_vin(5)
+NO_MATCH_FALSE = eu_vin(6)
+NO_MATCH_404 = eu_vin(7)
+WRITTEN_OFF = eu_vin(8)
+EXTENDED = eu_vin(9)
+MAKE_MISMATCH = "JTDZZZ1KZKU000010"  # a Toyota manufacturer code matched as a Volkswagen
+NA_BAD_CHECK = "1HGCM82603A004352"  # Honda; the right check digit is 3
+NA_GOOD = with_check_digit("1HGCM82603A004352")
+YEAR_MISMATCH = with_check_digit("1HGCM82605F004353")  # encodes 2005, matched as a 2012
+NO_CONFIDENCE = eu_vin(11)
+DRIFT = eu_vin(12)
+DRIFT_NULL_LISTS = eu_vin(13)
+MISSING_VEHICLE = eu_vin(14)
+BUILD = "WVWZZZAWZKU065305"
+BUILD_UNSUPPORTED = eu_vin(20)
+BUILD_ERROR_200 = eu_vin(21)
+# Fault scenarios, each a VIN.
+FAULTS = {name: eu_vin(100 + i) for i, name in enumerate([
+    "400_message", "400_bare", "401", "403", "429_reset", "429_retry_after", "429_neither", "429_far",
+    "500", "502", "503", "504", "flaky_503", "reset", "hang", "huge", "truncated", "html_200",
+    "error_envelope_200", "success_false_error", "vehicle_is_string", "not_json_object",
+])}
+
+ERROR_ENVELOPE = {"error": True, "message": "Invalid or Unsupported VIN"}
+
+
+def build_features(count: int) -> list[dict[str, str]]:
+    names = ["4 doors", "Dual-clutch transmission DSG DQ200", "Panoramic sunroof", "Heated front seats",
+             "LED headlights", "Rear view camera", "Adaptive cruise control", "Lane assist"]
+    return [{"code": f"{i:03X}", "value": f"{names[i % len(names)]} variant {i}"} for i in range(count)]
+
+
+def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
+    """(endpoint, VIN) -> replies. Endpoint is "search" or "build"."""
+    s: dict[tuple[str, str], list[Reply]] = {}
+
+    def search(vin: str, *replies: Reply) -> None:
+        s[("search", vin)] = list(replies)
+
+    search(POLO, Reply(body=match_body(POLO, vehicle(), writeoff_info={"incident_list": []})))
+    search(RICH, Reply(body=match_body(
+        RICH, GOLF, colour="Pure White", confidence="standard",
+        upstream_vehicle="2015 VOLKSWAGEN GOLF 110TSI HIGHLINE HATCH 5DR AUTO 7SP 1.4T",
+        writeoff_info={"incident_list": []},
+    )))
+    search(REDUCED, Reply(body=match_body(
+        REDUCED, vehicle(title="2012 Volkswagen Polo 77 TSI Comfortline", year="2012", badge="77 TSI Comfortline"),
+        confidence="reduced", upstream_vehicle="VOLKSWAGEN POLO 2012 GREY HATCH",
+    )))
+    candidates = [
+        vehicle(title="2010 Volkswagen Polo Trendline Manual", badge="Trendline", transmission="Manual",
+                capacity_cc=1390),
+        vehicle(title="2010 Volkswagen Polo 77 TSI Comfortline", badge="77 TSI Comfortline", capacity_cc=1197),
+    ]
+    search(CANDIDATES, Reply(body=match_body(CANDIDATES, vehicle(), additional_vehicles=candidates)))
+    search(NO_MATCH_NULL, Reply(body={"success": True, "vehicle": None, "vin": NO_MATCH_NULL,
+                                      "upstream_vehicle": "1998 HOLDEN COMMODORE VT SEDAN"}))
+    search(NO_MATCH_BARE, Reply(body={"success": True, "vin": NO_MATCH_BARE}))
+    search(NO_MATCH_FALSE, Reply(body={"success": False}))
+    search(NO_MATCH_404, Reply(status=404, body={"error": True, "message": "Vehicle not found"}))
+    search(WRITTEN_OFF, Reply(body=match_body(WRITTEN_OFF, vehicle(), writeoff_info={"incident_list": [
+        {"code": "Repairable Write-off", "damage_codes": "FRONT", "jurisdiction": "NSW",
+         "recorded_date": "2019-06-14", "type_code": "Collision", "odometer": 84000},
+        {"code": "Statutory Write-off", "damage_codes": "REAR", "jurisdiction": "VIC",
+         "recorded_date": "2021-02-01", "type_code": "Flood"},
+    ]})))
+    search(MAKE_MISMATCH, Reply(body=match_body(MAKE_MISMATCH, vehicle())))
+    search(NA_BAD_CHECK, Reply(body=match_body(NA_BAD_CHECK, vehicle(
+        title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None))))
+    search(NA_GOOD, Reply(body=match_body(NA_GOOD, vehicle(
+        title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None))))
+    search(YEAR_MISMATCH, Reply(body=match_body(YEAR_MISMATCH, vehicle(
+        title="2012 Honda Accord VTi", year=2012, make="Honda", model="Accord", badge="VTi", series=None))))
+    no_confidence = match_body(NO_CONFIDENCE, vehicle())
+    del no_confidence["confidence"]
+    search(NO_CONFIDENCE, Reply(body=no_confidence))
+    search(DRIFT, Reply(body=match_body(DRIFT, vehicle(year=2010, capacity_cc="1,390", surprise={"x": 1}),
+                                        brand_new_field=[1, 2, 3], colour=None)))
+    search(DRIFT_NULL_LISTS, Reply(body=match_body(DRIFT_NULL_LISTS, vehicle(options=None),
+                                                   additional_vehicles=None)))
+    search(MISSING_VEHICLE, Reply(body={"success": True, "confidence": "standard", "vin": MISSING_VEHICLE}))
+
+    s[("build", BUILD)] = [Reply(body={"success": True, "vehicle": {
+        "vin": BUILD, "build_date": "2019-03-19", "make": "VOLKSWAGEN", "model": "POLO",
+        "features": [{"code": "0A2", "value": "4 doors"}, {"code": "0EG", "value": "Dual-clutch transmission DSG DQ200"},
+                     *build_features(298)]}})]
+    s[("build", BUILD_UNSUPPORTED)] = [Reply(status=400, body=ERROR_ENVELOPE)]
+    s[("build", BUILD_ERROR_200)] = [Reply(body={"error": True, "message": "Invalid VIN, must be 17 characters."})]
+
+    f = FAULTS
+    search(f["400_message"], Reply(status=400, body={"error": True, "message": "Region not enabled for this key"}))
+    search(f["400_bare"], Reply(status=400, body=b"", content_type="text/plain"))
+    search(f["401"], Reply(status=401, body={"error": True, "message": "Unauthorised"}))
+    search(f["403"], Reply(status=403, body={"error": True, "message": "Forbidden"}))
+    ok = Reply(body=match_body(POLO, vehicle()))
+    search(f["429_reset"], Reply(status=429, headers={"Rate-Limit-Reset": "@+1", "Rate-Limit-Remaining": "0"}), ok)
+    search(f["429_retry_after"], Reply(status=429, headers={"Retry-After": "1"}), ok)
+    search(f["429_neither"], Reply(status=429, body={"error": True, "message": "Too many requests"}))
+    search(f["429_far"], Reply(status=429, headers={"Retry-After": "120"}))
+    for code in ("500", "502", "503", "504"):
+        search(f[code], Reply(status=int(code), body=b"<html>upstream error</html>", content_type="text/html"))
+    search(f["flaky_503"], Reply(status=503), ok)
+    search(f["reset"], Reply(action="reset"))
+    search(f["hang"], Reply(action="hang"))
+    search(f["huge"], Reply(action="huge"))
+    search(f["truncated"], Reply(body=b'{"success": true, "vehicle": {"title": "2010 Volks'))
+    search(f["html_200"], Reply(body=b"<html><body>Please log in to the Wi-Fi</body></html>", content_type="text/html"))
+    search(f["error_envelope_200"], Reply(body={"error": True, "message": "Invalid VIN, must be 17 characters."}))
+    search(f["success_false_error"], Reply(body={"success": False, "error": True, "message": "Quota exceeded"}))
+    search(f["vehicle_is_string"], Reply(body={"success": True, "vehicle": "Volkswagen Polo"}))
+    search(f["not_json_object"], Reply(body=[1, 2, 3]))
+    return s
+
+
+def extended_reply(vin: str, uk: bool) -> Reply:
+    data = {"body_type_description": "CAR/SEDAN", "color_description": "WHITE", "engine_number": "CAX123456",
+            "make_code": "VOLKS", "model_description": "POLO", "vehicle_type_description": "PASSENGER\x07 CAR"}
+    key = "additional_upstream_data" if uk else "extended_data"
+    return Reply(body=match_body(vin, vehicle(), **{key: data}))
+
+
+class FakeAutoGrab:
+    """Start with ``start()``; ``url`` is the base URL to give the client."""
+
+    def __init__(self, api_key: str = API_KEY) -> None:
+        self.api_key = api_key
+        self.scenarios = default_scenarios()
+        self.requests: list[Request] = []
+        self.latency = 0.0
+        self._counters: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeAutoGrab:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._counters.clear()
+            self.scenarios = default_scenarios()
+            self.latency = 0.0
+
+    def script(self, endpoint: str, vin: str, *replies: Reply) -> None:
+        with self._lock:
+            self.scenarios[(endpoint, vin)] = list(replies)
+            self._counters.pop((endpoint, vin), None)
+
+    def calls(self, vin: str | None = None) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if vin is None or f"/{vin}" in r.path]
+
+    def _next_reply(self, endpoint: str, vin: str, query: dict[str, str]) -> Reply:
+        if endpoint == "search" and vin == EXTENDED:
+            if query.get("features") == "additional_upstream_data":
+                return extended_reply(vin, uk=query.get("region") == "uk")
+            return Reply(body=match_body(vin, vehicle()))
+        with self._lock:
+            replies = self.scenarios.get((endpoint, vin))
+            if not replies:
+                return Reply(status=404, body=ERROR_ENVELOPE) if endpoint == "build" else Reply(
+                    body={"success": True, "vehicle": None, "vin": vin})
+            index = self._counters.get((endpoint, vin), 0)
+            self._counters[(endpoint, vin)] = index + 1
+            return replies[min(index, len(replies) - 1)]
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self._lock:
+            self.requests.append(Request(parts.path, query, {k.lower(): v for k, v in handler.headers.items()}))
+        if self.latency:
+            time.sleep(self.latency)
+        segments = parts.path.strip("/").split("/")
+        if len(segments) < 4 or segments[:3] != ["v2", "vehicles", "vins"]:
+            return self._send(handler, Reply(status=404, body={"error": True, "message": "No route"}))
+        if handler.headers.get("ApiKey") != self.api_key:
+            return self._send(handler, Reply(status=401, body={"error": True, "message": "Invalid API key"}))
+        vin = segments[3]
+        endpoint = "build" if segments[4:] == ["build-data"] else "search"
+        self._send(handler, self._next_reply(endpoint, vin, query))
+
+    def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        if reply.action == "hang":
+            self._stopping.wait(30)
+            return
+        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        if reply.action == "huge":
+            body = b'{"success": true, "junk": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers.items():
+            if value.startswith("@+"):  # relative reset time, made absolute when sent
+                value = str(int(time.time() + float(value[2:])) + 1)
+            handler.send_header(name, value)
+        if reply.action == "reset":
+            handler.send_header("Content-Length", "5000")
+            handler.end_headers()
+            handler.wfile.write(b'{"success": true, "vehi')
+            handler.wfile.flush()
+            # SO_LINGER 0 makes close() send RST: the connection is reset mid-body.
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.connection.close()
+            handler.close_connection = True
+            return
+        if reply.action == "huge":
+            # No Content-Length: the client must cap what it reads by itself.
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            try:
+                handler.wfile.write(body)
+            except OSError:
+                pass
+            handler.close_connection = True
+            return
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)

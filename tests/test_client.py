@@ -1,0 +1,212 @@
+"""The real httpx client against the loopback fake: request shape, payload variants, error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from tests import fake_autograb as fa
+from tests.conftest import make_settings
+from vin_mcp import client as client_module
+from vin_mcp.client import AutoGrabClient
+from vin_mcp.errors import (
+    AuthenticationError,
+    BadRequestError,
+    MissingApiKeyError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    UnexpectedResponseError,
+    UpstreamTimeoutError,
+)
+from vin_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def autograb(settings: Settings) -> AsyncIterator[AutoGrabClient]:
+    async with httpx.AsyncClient(timeout=settings.timeout) as http:
+        yield AutoGrabClient(http, settings)
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "BACKOFF_BASE_SECONDS", 0.01)
+
+
+async def test_search_sends_documented_request(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(
+            fa.POLO, "nz", extended_data=True, prefer_more_results=True, reference_id="desk-7"
+        )
+    assert response.vehicle is not None and response.vehicle.model == "Polo"
+    [request] = fake.calls()
+    assert request.path == f"/v2/vehicles/vins/{fa.POLO}"
+    assert request.query == {
+        "region": "nz",
+        "features": "additional_upstream_data",
+        "prefer_more_results": "true",
+        "reference_id": "desk-7",
+    }
+    assert request.headers["apikey"] == fa.API_KEY
+    assert fa.API_KEY not in request.path
+
+
+async def test_default_search_sends_only_region(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        await api.search_vin(fa.POLO, "au")
+    assert fake.calls()[0].query == {"region": "au"}
+
+
+@pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_FALSE, fa.NO_MATCH_404,
+                                 fa.MISSING_VEHICLE])
+async def test_every_no_match_form_is_a_miss_not_an_error(fake: fa.FakeAutoGrab, vin: str) -> None:
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(vin, "au")
+    assert response.vehicle is None
+    assert response.additional_vehicles == []
+
+
+async def test_no_match_keeps_registration_description(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(fa.NO_MATCH_NULL, "au")
+    assert response.upstream_vehicle == "1998 HOLDEN COMMODORE VT SEDAN"
+
+
+async def test_schema_drift_is_tolerated(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        drift = await api.search_vin(fa.DRIFT, "au")
+        null_lists = await api.search_vin(fa.DRIFT_NULL_LISTS, "au")
+    assert drift.vehicle is not None
+    assert drift.vehicle.year == "2010"  # a number in the payload
+    assert drift.vehicle.capacity_cc == 1390  # "1,390" in the payload
+    assert null_lists.vehicle is not None and null_lists.vehicle.options == []
+    assert null_lists.additional_vehicles == []
+
+
+@pytest.mark.parametrize(("uk", "region"), [(False, "au"), (True, "uk")])
+async def test_extended_data_under_either_key(fake: fa.FakeAutoGrab, uk: bool, region: str) -> None:
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(fa.EXTENDED, region, extended_data=True)
+    assert response.registration_data is not None
+    assert response.registration_data["make_code"] == "VOLKS"
+
+
+async def test_build_data(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        response = await api.build_data(fa.BUILD, "au")
+    assert response.vehicle is not None
+    assert len(response.vehicle.features) == 300
+    assert fake.calls()[0].path == f"/v2/vehicles/vins/{fa.BUILD}/build-data"
+
+
+async def test_build_data_unsupported_is_none_whatever_the_status(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        assert (await api.build_data(fa.BUILD_UNSUPPORTED, "au")).vehicle is None
+        assert (await api.build_data(fa.eu_vin(999), "au")).vehicle is None  # 404
+
+
+async def test_build_data_error_envelope_with_200(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake)) as api:
+        with pytest.raises(BadRequestError, match="must be 17 characters"):
+            await api.build_data(fa.BUILD_ERROR_200, "au")
+
+
+async def test_no_key_never_sends(fake: fa.FakeAutoGrab) -> None:
+    async with autograb(make_settings(fake, api_key=None)) as api:
+        with pytest.raises(MissingApiKeyError, match="AUTOGRAB_API_KEY"):
+            await api.search_vin(fa.POLO, "au")
+    assert fake.calls() == []
+
+
+FAULT_CASES = [
+    ("400_message", BadRequestError, "Region not enabled for this key", 1),
+    ("400_bare", BadRequestError, "HTTP 400", 1),
+    ("401", AuthenticationError, "rejected the API key", 1),
+    ("403", AuthenticationError, "HTTP 403", 1),
+    ("429_neither", RateLimitedError, "did not say when", 1),
+    ("429_far", RateLimitedError, "120 seconds", 1),
+    ("500", ServiceUnavailableError, "HTTP 500", 3),
+    ("502", ServiceUnavailableError, "HTTP 502", 3),
+    ("503", ServiceUnavailableError, "HTTP 503", 3),
+    ("504", ServiceUnavailableError, "HTTP 504", 3),
+    ("reset", ServiceUnavailableError, "broke while it was answering", 1),
+    ("hang", UpstreamTimeoutError, "within 0.5 seconds", 1),
+    ("huge", UnexpectedResponseError, "exceeded", 1),
+    ("truncated", UnexpectedResponseError, "not JSON", 1),
+    ("html_200", UnexpectedResponseError, "not JSON", 1),
+    ("error_envelope_200", BadRequestError, "must be 17 characters", 1),
+    ("success_false_error", BadRequestError, "Quota exceeded", 1),
+    ("vehicle_is_string", UnexpectedResponseError, "vehicle", 1),
+    ("not_json_object", UnexpectedResponseError, "not a JSON object", 1),
+]
+
+
+@pytest.mark.parametrize(("fault", "error", "fragment", "attempts"), FAULT_CASES)
+async def test_fault_matrix(
+    fake: fa.FakeAutoGrab, fault: str, error: type[Exception], fragment: str, attempts: int
+) -> None:
+    vin = fa.FAULTS[fault]
+    async with autograb(make_settings(fake, timeout=0.5)) as api:
+        with pytest.raises(error) as caught:
+            await api.search_vin(vin, "au")
+    assert fragment in str(caught.value)
+    assert len(fake.calls(vin)) == attempts
+    assert fa.API_KEY not in str(caught.value) and fa.API_KEY not in repr(caught.value)
+
+
+async def test_transient_503_is_retried(fake: fa.FakeAutoGrab) -> None:
+    vin = fa.FAULTS["flaky_503"]
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(vin, "au")
+    assert response.vehicle is not None
+    assert len(fake.calls(vin)) == 2
+
+
+@pytest.mark.parametrize("fault", ["429_reset", "429_retry_after"])
+async def test_short_rate_limit_waits_and_retries(fake: fa.FakeAutoGrab, fault: str) -> None:
+    vin = fa.FAULTS[fault]
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(vin, "au")
+    assert response.vehicle is not None
+    assert len(fake.calls(vin)) == 2
+
+
+async def test_connection_refused_is_retried_then_unavailable() -> None:
+    with socket_port() as port:
+        settings = Settings(api_key="sec_x", base_url=f"http://127.0.0.1:{port}", timeout=1)
+    async with autograb(settings) as api:
+        with pytest.raises(ServiceUnavailableError, match="Could not connect"):
+            await api.search_vin(fa.POLO, "au")
+        assert api.requests_sent == 3
+
+
+async def test_exhausted_window_holds_the_next_call(fake: fa.FakeAutoGrab) -> None:
+    """After the API says 0 remaining with a reset far off, the next call is refused unsent."""
+    vin = fa.eu_vin(500)
+    fake.script("search", vin, fa.Reply(body=fa.match_body(vin, fa.vehicle()),
+                                        headers={"Rate-Limit-Remaining": "0", "Rate-Limit-Reset": "@+60"}))
+    async with autograb(make_settings(fake)) as api:
+        await api.search_vin(vin, "au")
+        with pytest.raises(RateLimitedError, match="not sent"):
+            await api.search_vin(fa.POLO, "au")
+    assert len(fake.calls()) == 1
+
+
+class socket_port:
+    """A loopback port with nothing listening on it."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        port: int = self._sock.getsockname()[1]
+        self._sock.close()
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        pass
