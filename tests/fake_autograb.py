@@ -61,41 +61,87 @@ class Request:
 
 def vehicle(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": "5233518187642880", "region": "nz", "title": "2010 Volkswagen Polo Comfortline Automatic",
-        "year": "2010", "make": "Volkswagen", "model": "Polo", "badge": "Comfortline", "series": "6R",
-        "model_year": "MY10", "release_month": 1, "release_year": 2010, "body_type": "Hatchback",
-        "body_config": None, "transmission": "Dual Clutch Automatic (DCT)", "transmission_type": "Automatic",
-        "wheelbase": None, "wheelbase_type": None, "fuel": "Petrol", "fuel_type": "Petrol", "engine": "Piston",
-        "engine_type": "Piston", "drive": "FWD", "drive_type": "Front Wheel Drive", "num_doors": 5,
-        "num_seats": 5, "num_gears": 7, "num_cylinders": 4, "capacity_cc": 1390, "power_kw": 63,
-        "torque_nm": 132, "range": None, "options": [{"detail": "Paint - Black", "price": 1500}],
+        "id": "5233518187642880",
+        "region": "nz",
+        "title": "2010 Volkswagen Polo Comfortline Automatic",
+        "year": "2010",
+        "make": "Volkswagen",
+        "model": "Polo",
+        "badge": "Comfortline",
+        "series": "6R",
+        "model_year": "MY10",
+        "release_month": 1,
+        "release_year": 2010,
+        "body_type": "Hatchback",
+        "body_config": None,
+        "transmission": "Dual Clutch Automatic (DCT)",
+        "transmission_type": "Automatic",
+        "wheelbase": None,
+        "wheelbase_type": None,
+        "fuel": "Petrol",
+        "fuel_type": "Petrol",
+        "engine": "Piston",
+        "engine_type": "Piston",
+        "drive": "FWD",
+        "drive_type": "Front Wheel Drive",
+        "num_doors": 5,
+        "num_seats": 5,
+        "num_gears": 7,
+        "num_cylinders": 4,
+        "capacity_cc": 1390,
+        "power_kw": 63,
+        "torque_nm": 132,
+        "range": None,
+        "options": [{"detail": "Paint - Black", "price": 1500}],
     }
     base.update(overrides)
     return base
 
 
 GOLF_OPTIONS = [
-    {"detail": "Paint - Metallic", "price": 700}, {"detail": "Sound & Vision Package", "price": 1900},
-    {"detail": "Driver Assistance Package", "price": 1500}, {"detail": "Panoramic Sunroof", "price": 1800},
-    {"detail": "Luxury Package - Leather Appointed", "price": 3500}, {"detail": "R-Line Package", "price": 2500},
-    {"detail": "Wheels - 18\" Alloy", "price": 1000}, {"detail": "Tow Bar - Detachable", "price": 950},
-    {"detail": "Heated Front Seats", "price": 600}, {"detail": "Park Assist", "price": 700},
-    {"detail": "Digital Cockpit", "price": 750}, {"detail": "Wireless Charging", "price": 300},
+    {"detail": "Paint - Metallic", "price": 700},
+    {"detail": "Sound & Vision Package", "price": 1900},
+    {"detail": "Driver Assistance Package", "price": 1500},
+    {"detail": "Panoramic Sunroof", "price": 1800},
+    {"detail": "Luxury Package - Leather Appointed", "price": 3500},
+    {"detail": "R-Line Package", "price": 2500},
+    {"detail": 'Wheels - 18" Alloy', "price": 1000},
+    {"detail": "Tow Bar - Detachable", "price": 950},
+    {"detail": "Heated Front Seats", "price": 600},
+    {"detail": "Park Assist", "price": 700},
+    {"detail": "Digital Cockpit", "price": 750},
+    {"detail": "Wireless Charging", "price": 300},
 ]
 
 GOLF = vehicle(
-    id="6011223344556677", region="au", title="2015 Volkswagen Golf 110 TSI Highline AU Auto MY15",
-    year="2015", model="Golf", badge="110 TSI Highline", series="AU", model_year="MY15", release_year=2014,
-    release_month=8, transmission="Sports Automatic Dual Clutch", num_gears=7, capacity_cc=1395, power_kw=110,
-    torque_nm=250, options=GOLF_OPTIONS,
+    id="6011223344556677",
+    region="au",
+    title="2015 Volkswagen Golf 110 TSI Highline AU Auto MY15",
+    year="2015",
+    model="Golf",
+    badge="110 TSI Highline",
+    series="AU",
+    model_year="MY15",
+    release_year=2014,
+    release_month=8,
+    transmission="Sports Automatic Dual Clutch",
+    num_gears=7,
+    capacity_cc=1395,
+    power_kw=110,
+    torque_nm=250,
+    options=GOLF_OPTIONS,
 )
 
 
 def match_body(vin: str, vehicle_json: dict[str, Any], **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "success": True, "vehicle": vehicle_json,
+        "success": True,
+        "vehicle": vehicle_json,
         "upstream_vehicle": "2010 Volkswagen POLO Polo Hatchback Automatic Petrol 1,380cc",
-        "confidence": "standard", "colour": "Black", "vin": vin, "additional_vehicles": [],
+        "confidence": "standard",
+        "colour": "Black",
+        "vin": vin,
+        "additional_vehicles": [],
     }
     body.update(extra)
     return body
@@ -124,18 +170,50 @@ BUILD = "WVWZZZAWZKU065305"
 BUILD_UNSUPPORTED = eu_vin(20)
 BUILD_ERROR_200 = eu_vin(21)
 # Fault scenarios, each a VIN.
-FAULTS = {name: eu_vin(100 + i) for i, name in enumerate([
-    "400_message", "400_bare", "401", "403", "429_reset", "429_retry_after", "429_neither", "429_far",
-    "500", "502", "503", "504", "flaky_503", "reset", "hang", "huge", "truncated", "html_200",
-    "error_envelope_200", "success_false_error", "vehicle_is_string", "not_json_object",
-])}
+FAULTS = {
+    name: eu_vin(100 + i)
+    for i, name in enumerate(
+        [
+            "400_message",
+            "400_bare",
+            "401",
+            "403",
+            "429_reset",
+            "429_retry_after",
+            "429_neither",
+            "429_far",
+            "500",
+            "502",
+            "503",
+            "504",
+            "flaky_503",
+            "reset",
+            "hang",
+            "huge",
+            "truncated",
+            "html_200",
+            "error_envelope_200",
+            "success_false_error",
+            "vehicle_is_string",
+            "not_json_object",
+        ]
+    )
+}
 
 ERROR_ENVELOPE = {"error": True, "message": "Invalid or Unsupported VIN"}
 
 
 def build_features(count: int) -> list[dict[str, str]]:
-    names = ["4 doors", "Dual-clutch transmission DSG DQ200", "Panoramic sunroof", "Heated front seats",
-             "LED headlights", "Rear view camera", "Adaptive cruise control", "Lane assist"]
+    names = [
+        "4 doors",
+        "Dual-clutch transmission DSG DQ200",
+        "Panoramic sunroof",
+        "Heated front seats",
+        "LED headlights",
+        "Rear view camera",
+        "Adaptive cruise control",
+        "Lane assist",
+    ]
     return [{"code": f"{i:03X}", "value": f"{names[i % len(names)]} variant {i}"} for i in range(count)]
 
 
@@ -147,52 +225,148 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
         s[("search", vin)] = list(replies)
 
     search(POLO, Reply(body=match_body(POLO, vehicle(), writeoff_info={"incident_list": []})))
-    search(RICH, Reply(body=match_body(
-        RICH, GOLF, colour="Pure White", confidence="standard",
-        upstream_vehicle="2015 VOLKSWAGEN GOLF 110TSI HIGHLINE HATCH 5DR AUTO 7SP 1.4T",
-        writeoff_info={"incident_list": []},
-    )))
-    search(REDUCED, Reply(body=match_body(
-        REDUCED, vehicle(title="2012 Volkswagen Polo 77 TSI Comfortline", year="2012", badge="77 TSI Comfortline"),
-        confidence="reduced", upstream_vehicle="VOLKSWAGEN POLO 2012 GREY HATCH",
-    )))
+    search(
+        RICH,
+        Reply(
+            body=match_body(
+                RICH,
+                GOLF,
+                colour="Pure White",
+                confidence="standard",
+                upstream_vehicle="2015 VOLKSWAGEN GOLF 110TSI HIGHLINE HATCH 5DR AUTO 7SP 1.4T",
+                writeoff_info={"incident_list": []},
+            )
+        ),
+    )
+    search(
+        REDUCED,
+        Reply(
+            body=match_body(
+                REDUCED,
+                vehicle(title="2012 Volkswagen Polo 77 TSI Comfortline", year="2012", badge="77 TSI Comfortline"),
+                confidence="reduced",
+                upstream_vehicle="VOLKSWAGEN POLO 2012 GREY HATCH",
+            )
+        ),
+    )
     candidates = [
-        vehicle(title="2010 Volkswagen Polo Trendline Manual", badge="Trendline", transmission="Manual",
-                capacity_cc=1390),
+        vehicle(
+            title="2010 Volkswagen Polo Trendline Manual", badge="Trendline", transmission="Manual", capacity_cc=1390
+        ),
         vehicle(title="2010 Volkswagen Polo 77 TSI Comfortline", badge="77 TSI Comfortline", capacity_cc=1197),
     ]
     search(CANDIDATES, Reply(body=match_body(CANDIDATES, vehicle(), additional_vehicles=candidates)))
-    search(NO_MATCH_NULL, Reply(body={"success": True, "vehicle": None, "vin": NO_MATCH_NULL,
-                                      "upstream_vehicle": "1998 HOLDEN COMMODORE VT SEDAN"}))
+    search(
+        NO_MATCH_NULL,
+        Reply(
+            body={
+                "success": True,
+                "vehicle": None,
+                "vin": NO_MATCH_NULL,
+                "upstream_vehicle": "1998 HOLDEN COMMODORE VT SEDAN",
+            }
+        ),
+    )
     search(NO_MATCH_BARE, Reply(body={"success": True, "vin": NO_MATCH_BARE}))
     search(NO_MATCH_FALSE, Reply(body={"success": False}))
     search(NO_MATCH_404, Reply(status=404, body={"error": True, "message": "Vehicle not found"}))
-    search(WRITTEN_OFF, Reply(body=match_body(WRITTEN_OFF, vehicle(), writeoff_info={"incident_list": [
-        {"code": "Repairable Write-off", "damage_codes": "FRONT", "jurisdiction": "NSW",
-         "recorded_date": "2019-06-14", "type_code": "Collision", "odometer": 84000},
-        {"code": "Statutory Write-off", "damage_codes": "REAR", "jurisdiction": "VIC",
-         "recorded_date": "2021-02-01", "type_code": "Flood"},
-    ]})))
+    search(
+        WRITTEN_OFF,
+        Reply(
+            body=match_body(
+                WRITTEN_OFF,
+                vehicle(),
+                writeoff_info={
+                    "incident_list": [
+                        {
+                            "code": "Repairable Write-off",
+                            "damage_codes": "FRONT",
+                            "jurisdiction": "NSW",
+                            "recorded_date": "2019-06-14",
+                            "type_code": "Collision",
+                            "odometer": 84000,
+                        },
+                        {
+                            "code": "Statutory Write-off",
+                            "damage_codes": "REAR",
+                            "jurisdiction": "VIC",
+                            "recorded_date": "2021-02-01",
+                            "type_code": "Flood",
+                        },
+                    ]
+                },
+            )
+        ),
+    )
     search(MAKE_MISMATCH, Reply(body=match_body(MAKE_MISMATCH, vehicle())))
-    search(NA_BAD_CHECK, Reply(body=match_body(NA_BAD_CHECK, vehicle(
-        title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None))))
-    search(NA_GOOD, Reply(body=match_body(NA_GOOD, vehicle(
-        title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None))))
-    search(YEAR_MISMATCH, Reply(body=match_body(YEAR_MISMATCH, vehicle(
-        title="2012 Honda Accord VTi", year=2012, make="Honda", model="Accord", badge="VTi", series=None))))
+    search(
+        NA_BAD_CHECK,
+        Reply(
+            body=match_body(
+                NA_BAD_CHECK,
+                vehicle(
+                    title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None
+                ),
+            )
+        ),
+    )
+    search(
+        NA_GOOD,
+        Reply(
+            body=match_body(
+                NA_GOOD,
+                vehicle(
+                    title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None
+                ),
+            )
+        ),
+    )
+    search(
+        YEAR_MISMATCH,
+        Reply(
+            body=match_body(
+                YEAR_MISMATCH,
+                vehicle(
+                    title="2012 Honda Accord VTi", year=2012, make="Honda", model="Accord", badge="VTi", series=None
+                ),
+            )
+        ),
+    )
     no_confidence = match_body(NO_CONFIDENCE, vehicle())
     del no_confidence["confidence"]
     search(NO_CONFIDENCE, Reply(body=no_confidence))
-    search(DRIFT, Reply(body=match_body(DRIFT, vehicle(year=2010, capacity_cc="1,390", surprise={"x": 1}),
-                                        brand_new_field=[1, 2, 3], colour=None)))
-    search(DRIFT_NULL_LISTS, Reply(body=match_body(DRIFT_NULL_LISTS, vehicle(options=None),
-                                                   additional_vehicles=None)))
+    search(
+        DRIFT,
+        Reply(
+            body=match_body(
+                DRIFT,
+                vehicle(year=2010, capacity_cc="1,390", surprise={"x": 1}),
+                brand_new_field=[1, 2, 3],
+                colour=None,
+            )
+        ),
+    )
+    search(DRIFT_NULL_LISTS, Reply(body=match_body(DRIFT_NULL_LISTS, vehicle(options=None), additional_vehicles=None)))
     search(MISSING_VEHICLE, Reply(body={"success": True, "confidence": "standard", "vin": MISSING_VEHICLE}))
 
-    s[("build", BUILD)] = [Reply(body={"success": True, "vehicle": {
-        "vin": BUILD, "build_date": "2019-03-19", "make": "VOLKSWAGEN", "model": "POLO",
-        "features": [{"code": "0A2", "value": "4 doors"}, {"code": "0EG", "value": "Dual-clutch transmission DSG DQ200"},
-                     *build_features(298)]}})]
+    s[("build", BUILD)] = [
+        Reply(
+            body={
+                "success": True,
+                "vehicle": {
+                    "vin": BUILD,
+                    "build_date": "2019-03-19",
+                    "make": "VOLKSWAGEN",
+                    "model": "POLO",
+                    "features": [
+                        {"code": "0A2", "value": "4 doors"},
+                        {"code": "0EG", "value": "Dual-clutch transmission DSG DQ200"},
+                        *build_features(298),
+                    ],
+                },
+            }
+        )
+    ]
     s[("build", BUILD_UNSUPPORTED)] = [Reply(status=400, body=ERROR_ENVELOPE)]
     s[("build", BUILD_ERROR_200)] = [Reply(body={"error": True, "message": "Invalid VIN, must be 17 characters."})]
 
@@ -222,8 +396,14 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
 
 
 def extended_reply(vin: str, uk: bool) -> Reply:
-    data = {"body_type_description": "CAR/SEDAN", "color_description": "WHITE", "engine_number": "CAX123456",
-            "make_code": "VOLKS", "model_description": "POLO", "vehicle_type_description": "PASSENGER\x07 CAR"}
+    data = {
+        "body_type_description": "CAR/SEDAN",
+        "color_description": "WHITE",
+        "engine_number": "CAX123456",
+        "make_code": "VOLKS",
+        "model_description": "POLO",
+        "vehicle_type_description": "PASSENGER\x07 CAR",
+    }
     key = "additional_upstream_data" if uk else "extended_data"
     return Reply(body=match_body(vin, vehicle(), **{key: data}))
 
@@ -294,8 +474,11 @@ class FakeAutoGrab:
         with self._lock:
             replies = self.scenarios.get((endpoint, vin))
             if not replies:
-                return Reply(status=404, body=ERROR_ENVELOPE) if endpoint == "build" else Reply(
-                    body={"success": True, "vehicle": None, "vin": vin})
+                return (
+                    Reply(status=404, body=ERROR_ENVELOPE)
+                    if endpoint == "build"
+                    else Reply(body={"success": True, "vehicle": None, "vin": vin})
+                )
             index = self._counters.get((endpoint, vin), 0)
             self._counters[(endpoint, vin)] = index + 1
             return replies[min(index, len(replies) - 1)]

@@ -61,8 +61,9 @@ async def test_default_search_sends_only_region(fake: fa.FakeAutoGrab) -> None:
     assert fake.calls()[0].query == {"region": "au"}
 
 
-@pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_FALSE, fa.NO_MATCH_404,
-                                 fa.MISSING_VEHICLE])
+@pytest.mark.parametrize(
+    "vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_FALSE, fa.NO_MATCH_404, fa.MISSING_VEHICLE]
+)
 async def test_every_no_match_form_is_a_miss_not_an_error(fake: fa.FakeAutoGrab, vin: str) -> None:
     async with autograb(make_settings(fake)) as api:
         response = await api.search_vin(vin, "au")
@@ -187,8 +188,13 @@ async def test_connection_refused_is_retried_then_unavailable() -> None:
 async def test_exhausted_window_holds_the_next_call(fake: fa.FakeAutoGrab) -> None:
     """After the API says 0 remaining with a reset far off, the next call is refused unsent."""
     vin = fa.eu_vin(500)
-    fake.script("search", vin, fa.Reply(body=fa.match_body(vin, fa.vehicle()),
-                                        headers={"Rate-Limit-Remaining": "0", "Rate-Limit-Reset": "@+60"}))
+    fake.script(
+        "search",
+        vin,
+        fa.Reply(
+            body=fa.match_body(vin, fa.vehicle()), headers={"Rate-Limit-Remaining": "0", "Rate-Limit-Reset": "@+60"}
+        ),
+    )
     async with autograb(make_settings(fake)) as api:
         await api.search_vin(vin, "au")
         with pytest.raises(RateLimitedError, match="not sent"):

@@ -25,7 +25,20 @@ class Compact(BaseModel):
     model_config = ConfigDict(json_schema_extra=_drop_titles)
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """JSON for the client, without nulls or empty lists (they cost tokens and say nothing)."""
+        return _prune(self.model_dump(mode="json", exclude_none=True))
+
+
+def _prune(data: dict[str, Any]) -> dict[str, Any]:
+    pruned: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _prune(value)
+        elif isinstance(value, list):
+            value = [_prune(item) if isinstance(item, dict) else item for item in value]
+        if value != [] and value != {}:
+            pruned[key] = value
+    return pruned
 
 
 class OptionPack(Compact):

@@ -129,7 +129,7 @@ def _refuse_if_not_covered(decode: VinDecode) -> None:
             f"AutoGrab has no factory build data for {decode.manufacturer} vehicles "
             f"(VIN manufacturer code {decode.wmi}); nothing was charged."
         )
-    if decode.model_years and max(decode.model_years) < BUILD_DATA_FIRST_YEAR:
+    if decode.model_years and decode.model_years[0] < BUILD_DATA_FIRST_YEAR:
         raise NotCoveredError(
             f"This VIN encodes model year {decode.model_years[0]}; factory build data covers vehicles "
             f"built from {BUILD_DATA_FIRST_YEAR} on. Nothing was charged."

@@ -1,0 +1,345 @@
+"""The tools through the MCP SDK's client, in memory, against the loopback fake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+
+from tests import fake_autograb as fa
+from tests.conftest import connect, make_settings
+from vin_mcp import client as client_module
+from vin_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "BACKOFF_BASE_SECONDS", 0.01)
+
+
+def text(result: CallToolResult) -> str:
+    assert result.content and result.content[0].type == "text"
+    return result.content[0].text
+
+
+async def lookup(client: Client, vin: str, **args: Any) -> CallToolResult:
+    return await client.call_tool("lookup_vin", {"vin": vin, **args})
+
+
+async def test_tools_are_listed_with_schemas_and_annotations(settings: Settings) -> None:
+    async with connect(settings) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == {"lookup_vin", "get_factory_build_data"}
+    for tool in tools.values():
+        assert tool.output_schema is not None
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.annotations.open_world_hint is True
+        assert tool.input_schema["required"] == ["vin"]
+    assert set(tools["lookup_vin"].input_schema["properties"]) == {
+        "vin",
+        "region",
+        "include_extended_data",
+        "prefer_more_results",
+        "reference_id",
+    }
+    assert set(tools["get_factory_build_data"].input_schema["properties"]) == {
+        "vin",
+        "region",
+        "search",
+        "limit",
+        "offset",
+    }
+
+
+async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, "wvw zzz6rz-au020000", region="nz")
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert data["status"] == "matched"
+    assert data["vin"] == fa.POLO and data["region"] == "nz"
+    assert data["vehicle"] == {
+        "title": "2010 Volkswagen Polo Comfortline Automatic",
+        "year": 2010,
+        "make": "Volkswagen",
+        "model": "Polo",
+        "badge": "Comfortline",
+        "series": "6R",
+        "body": "Hatchback",
+        "doors": 5,
+        "seats": 5,
+        "transmission": "Dual Clutch Automatic (DCT)",
+        "fuel": "Petrol",
+        "drive": "Front Wheel Drive",
+        "engine_cc": 1390,
+        "cylinders": 4,
+        "power_kw": 63,
+        "torque_nm": 132,
+        "options": [{"name": "Paint - Black", "price": 1500}],
+    }
+    assert data["confidence"]["level"] == "high" and data["confidence"]["vendor"] == "standard"
+    assert data["colour"] == "Black"
+    assert data["write_off"] == {"summary": "No write-off recorded."}
+    assert "id" not in data["vehicle"]  # ids the assistant cannot use are dropped
+    assert "Volkswagen Polo" in text(result) and "Confidence: high" in text(result)
+    assert fake.calls()[0].query["region"] == "nz"
+
+
+@pytest.mark.parametrize(
+    ("vin", "level", "reason"),
+    [
+        (fa.REDUCED, "low", "not reliable"),
+        (fa.NA_BAD_CHECK, "low", "check digit (position 9) should be '3'"),
+        (fa.MAKE_MISMATCH, "low", "belongs to Toyota, but the match is a Volkswagen"),
+        (fa.YEAR_MISMATCH, "low", "encodes model year 2005, but the match is a 2012"),
+        (fa.NO_CONFIDENCE, "medium", "did not state its confidence"),
+        (fa.NA_GOOD, "high", None),
+    ],
+)
+async def test_confidence_reasons(settings: Settings, vin: str, level: str, reason: str | None) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, vin)
+    confidence = result.structured_content["confidence"]  # type: ignore[index]
+    assert confidence["level"] == level
+    if reason:
+        assert any(reason in r for r in confidence["reasons"]), confidence["reasons"]
+        assert "confirm" in confidence["advice"]
+        assert "registration description" in confidence["advice"]
+    else:
+        assert confidence.get("reasons", []) == []
+
+
+async def test_candidates_best_first(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, fa.CANDIDATES, prefer_more_results=True)
+    data = result.structured_content
+    assert data is not None
+    assert data["status"] == "candidates"
+    assert data["candidates"][0].startswith("2010 Volkswagen Polo Trendline Manual")
+    assert "1197 cc" in data["candidates"][1]
+    assert data["confidence"]["level"] == "low" and "which one" in data["confidence"]["advice"]
+    assert "Candidates (best first):\n1. 2010 Volkswagen Polo Trendline" in text(result)
+
+
+@pytest.mark.parametrize(
+    "vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_FALSE, fa.NO_MATCH_404, fa.MISSING_VEHICLE]
+)
+async def test_no_match_is_said_plainly(settings: Settings, vin: str) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, vin)
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert data["status"] == "no_match" and "vehicle" not in data
+    assert data["confidence"]["level"] == "none"
+    assert "do not guess" in data["confidence"]["advice"]
+    assert "NO MATCH" in text(result)
+
+
+async def test_no_match_shows_what_the_authority_described(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, fa.NO_MATCH_NULL)
+    assert result.structured_content["registration_description"] == "1998 HOLDEN COMMODORE VT SEDAN"  # type: ignore[index]
+    assert 'Registration record (unverified source text): "1998 HOLDEN COMMODORE VT SEDAN"' in text(result)
+
+
+async def test_write_off_history(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, fa.WRITTEN_OFF)
+    write_off = result.structured_content["write_off"]  # type: ignore[index]
+    assert write_off["summary"].startswith("Recorded as written off 2 times (Repairable Write-off, NSW, 2019-06-14")
+    assert write_off["incidents"][1] == {
+        "code": "Statutory Write-off",
+        "type": "Flood",
+        "damage": "REAR",
+        "jurisdiction": "VIC",
+        "date": "2021-02-01",
+    }
+
+
+async def test_write_off_unknown_is_not_reported_as_clean(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, fa.REDUCED)
+    assert "unknown" in result.structured_content["write_off"]["summary"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("region", ["au", "uk"])
+async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Settings, region: str) -> None:
+    async with connect(settings) as client:
+        plain = await lookup(client, fa.EXTENDED, region=region)
+        extended = await lookup(client, fa.EXTENDED, region=region, include_extended_data=True)
+    assert "extended_data" not in plain.structured_content  # type: ignore[operator]
+    data = extended.structured_content["extended_data"]  # type: ignore[index]
+    assert data["make_code"] == "VOLKS"
+    assert data["vehicle_type_description"] == "PASSENGER CAR"  # control character stripped
+    assert fake.calls()[-1].query["features"] == "additional_upstream_data"
+
+
+async def test_extended_data_missing_is_noted(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await lookup(client, fa.POLO, include_extended_data=True)
+    assert "not returned" in result.structured_content["note"]  # type: ignore[index]
+
+
+async def test_without_key_lookup_decodes_offline(fake: fa.FakeAutoGrab) -> None:
+    async with connect(make_settings(fake, api_key=None)) as client:
+        result = await lookup(client, "1HGCM82633A004352")
+        build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD})
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert data["status"] == "offline"
+    assert data["decode"]["manufacturer"] == "Honda" and data["decode"]["model_years"] == [2003]
+    assert data["decode"]["check_digit"] == "valid"
+    assert "AUTOGRAB_API_KEY" in data["note"]
+    assert build.is_error and "AUTOGRAB_API_KEY" in text(build)
+    assert fake.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("vin", "fragment"),
+    [
+        ("1HGCM8263OA004352", "character 10 is 'O'"),
+        ("1HGCM82633A00435", "16 characters"),
+        ("", "No VIN was given"),
+    ],
+)
+async def test_malformed_vin_is_refused_before_any_call(
+    fake: fa.FakeAutoGrab, settings: Settings, vin: str, fragment: str
+) -> None:
+    async with connect(settings) as client:
+        for tool in ("lookup_vin", "get_factory_build_data"):
+            result = await client.call_tool(tool, {"vin": vin})
+            assert result.is_error
+            assert fragment in text(result)
+    assert fake.calls() == []
+
+
+ERROR_CASES = [
+    ("401", "rejected the API key", "AUTOGRAB_API_KEY"),
+    ("403", "rejected the API key", "AUTOGRAB_API_KEY"),
+    ("400_message", "Region not enabled for this key", "Check the VIN and region"),
+    ("429_far", "rate limit", "Try again in 120 seconds"),
+    ("429_neither", "did not say when", "Wait a few seconds"),
+    ("503", "unavailable (HTTP 503, 3 attempts)", "try again in a minute"),
+    ("hang", "did not answer within 0.5 seconds", "AUTOGRAB_TIMEOUT"),
+    ("html_200", "Unexpected response from the API", "AUTOGRAB_BASE_URL"),
+    ("truncated", "Unexpected response from the API", "try again later"),
+    ("reset", "broke while it was answering", "Try again"),
+    ("huge", "exceeded", "AUTOGRAB_BASE_URL"),
+]
+
+
+@pytest.mark.parametrize(("fault", "what", "remedy"), ERROR_CASES)
+async def test_upstream_failures_are_specific_tool_errors(
+    fake: fa.FakeAutoGrab, fault: str, what: str, remedy: str
+) -> None:
+    async with connect(make_settings(fake, timeout=0.5)) as client:
+        result = await lookup(client, fa.FAULTS[fault])
+        assert result.is_error
+        message = text(result)
+        assert what in message and remedy.lower() in message.lower()
+        assert "\n" not in message
+        assert message != "Error executing tool lookup_vin"
+        assert fa.API_KEY not in message
+        # The server keeps serving after the failure.
+        after = await lookup(client, fa.POLO)
+        assert not after.is_error and after.structured_content["status"] == "matched"  # type: ignore[index]
+
+
+async def test_unexpected_bug_is_not_the_generic_sdk_error(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vin_mcp import service as service_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service_module, "lookup_answer", broken)  # fault injection: a bug in our code
+    async with connect(settings) as client:
+        result = await lookup(client, fa.POLO)
+    assert result.is_error
+    assert "internal error (RuntimeError)" in text(result)
+
+
+async def test_build_data_paging_and_search(fake: fa.FakeAutoGrab, settings: Settings) -> None:
+    async with connect(settings) as client:
+        first = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD})
+        second = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "offset": 40, "limit": 10})
+        found = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "search": "0eg"})
+    data = first.structured_content
+    assert data is not None
+    assert data["build_date"] == "2019-03-19" and data["make"] == "VOLKSWAGEN"
+    assert data["total_codes"] == 300 and len(data["codes"]) == 40
+    assert data["codes"][:2] == ["0A2: 4 doors", "0EG: Dual-clutch transmission DSG DQ200"]
+    assert data["next_offset"] == 40
+    assert "offset=40" in text(first)
+    assert second.structured_content["codes"][0] == "026: Adaptive cruise control variant 38"  # type: ignore[index]
+    assert second.structured_content["next_offset"] == 50  # type: ignore[index]
+    assert found.structured_content["matching_codes"] == 1  # type: ignore[index]
+    assert found.structured_content["codes"] == ["0EG: Dual-clutch transmission DSG DQ200"]  # type: ignore[index]
+    assert len(fake.calls()) == 1  # paging and searching reuse the one paid answer
+
+
+async def test_build_data_not_available_is_not_an_error(settings: Settings) -> None:
+    async with connect(settings) as client:
+        result = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED})
+    assert not result.is_error
+    assert result.structured_content["status"] == "not_available"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("vin", "fragment"),
+    [
+        ("JTDZZZ1KZKU000010", "no factory build data for Toyota"),
+        ("1M8GDM9AXKP042788", "encodes model year 1989"),
+        (fa.BUILD, None),
+    ],
+)
+async def test_build_data_refuses_uncovered_vehicles_without_paying(
+    fake: fa.FakeAutoGrab, settings: Settings, vin: str, fragment: str | None
+) -> None:
+    async with connect(settings) as client:
+        result = await client.call_tool("get_factory_build_data", {"vin": vin})
+    if fragment is None:
+        assert not result.is_error and len(fake.calls()) == 1
+        return
+    assert result.is_error and fragment in text(result)
+    assert fake.calls() == []
+
+
+async def test_build_data_refuses_pre_1999_vehicle(fake: fa.FakeAutoGrab, settings: Settings) -> None:
+    vin = fa.with_check_digit("1FAFP4040TW000001")  # Ford; 'T' at position 10 with a digit at 7: 1996
+    async with connect(settings) as client:
+        result = await client.call_tool("get_factory_build_data", {"vin": vin})
+    assert result.is_error and "1996" in text(result) and "1999" in text(result)
+    assert fake.calls() == []
+
+
+async def test_repeat_lookup_is_served_from_cache(fake: fa.FakeAutoGrab, settings: Settings) -> None:
+    async with connect(settings) as client:
+        first = await lookup(client, fa.POLO)
+        second = await lookup(client, fa.POLO.lower())
+    assert first.structured_content["provenance"]["cached"] is False  # type: ignore[index]
+    assert second.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert "From cache" in text(second)
+    assert len(fake.calls()) == 1
+
+
+async def test_concurrent_identical_lookups_cost_one_call(fake: fa.FakeAutoGrab, settings: Settings) -> None:
+    fake.latency = 0.2
+    results: list[CallToolResult] = []
+    async with connect(settings) as client:
+
+        async def one() -> None:
+            results.append(await lookup(client, fa.POLO))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(100):
+                tg.start_soon(one)
+    assert len(results) == 100 and all(not r.is_error for r in results)
+    assert len(fake.calls()) == 1
