@@ -7,6 +7,7 @@ Every request is recorded so tests can count paid calls and check what was sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -526,10 +527,8 @@ class FakeAutoGrab:
             # No Content-Length: the client must cap what it reads by itself.
             handler.send_header("Connection", "close")
             handler.end_headers()
-            try:
+            with contextlib.suppress(OSError):
                 handler.wfile.write(body)
-            except OSError:
-                pass
             handler.close_connection = True
             return
         handler.send_header("Content-Length", str(len(body)))

@@ -153,7 +153,9 @@ async def test_write_off_history(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.WRITTEN_OFF)
     write_off = result.structured_content["write_off"]  # type: ignore[index]
-    assert write_off["summary"].startswith("Recorded as written off 2 times (Repairable Write-off, NSW, 2019-06-14")
+    assert write_off["summary"] == (
+        "Recorded as written off 2 times: Repairable Write-off, NSW, 2019-06-14; Statutory Write-off, VIC, 2021-02-01."
+    )
     assert write_off["incidents"][1] == {
         "code": "Statutory Write-off",
         "type": "Flood",

@@ -224,13 +224,13 @@ def condense_writeoff(info: WriteoffInfo | None) -> WriteOff:
     ]
     if not incidents:
         return WriteOff(summary="No write-off recorded.")
-    first = incidents[0]
-    detail = ", ".join(p for p in (first.code, first.jurisdiction, first.date) if p)
     count = len(info.incident_list)
-    summary = f"Recorded as written off {'once' if count == 1 else f'{count} times'}" + (
-        f" ({detail}{', latest listed first' if count > 1 else ''})." if detail else "."
+    described = "; ".join(
+        ", ".join(p for p in (i.code or i.type, i.jurisdiction, i.date) if p) or "no details" for i in incidents[:3]
     )
-    return WriteOff(summary=summary, incidents=incidents)
+    more = f"; and {count - 3} more" if count > 3 else ""
+    times = "once" if count == 1 else f"{count} times"
+    return WriteOff(summary=f"Recorded as written off {times}: {described}{more}.", incidents=incidents)
 
 
 def condense_extended(data: dict[str, Any] | None) -> dict[str, str] | None:

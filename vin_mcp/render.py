@@ -6,6 +6,8 @@ from, so it reads as data.
 
 from __future__ import annotations
 
+import json
+
 from .answers import BuildDataAnswer, LookupAnswer, Vehicle
 from .vin import VinDecode
 
@@ -22,7 +24,7 @@ def render_lookup(answer: LookupAnswer) -> str:
     if answer.vehicle:
         lines.extend(_vehicle_lines(answer.vehicle))
     if answer.colour:
-        lines.append(f'Colour: "{answer.colour}"')
+        lines.append(f"Colour: {_quote(answer.colour)}")
     confidence = answer.confidence
     vendor = f", AutoGrab: {confidence.vendor}" if confidence.vendor else ""
     lines.append(f"Confidence: {confidence.level}{vendor}. {' '.join(confidence.reasons)}".rstrip())
@@ -31,14 +33,11 @@ def render_lookup(answer: LookupAnswer) -> str:
         lines.append("Candidates (best first):")
         lines.extend(f"{i}. {line}" for i, line in enumerate(answer.candidates, start=1))
     if answer.registration_description:
-        lines.append(f'Registration record (unverified source text): "{answer.registration_description}"')
+        lines.append(f"Registration record (unverified source text): {_quote(answer.registration_description)}")
     if answer.write_off:
         lines.append(f"Write-off: {answer.write_off.summary}")
-        for incident in answer.write_off.incidents[1:]:
-            parts = (incident.code, incident.type, incident.damage, incident.jurisdiction, incident.date)
-            lines.append("  - " + ", ".join(p for p in parts if p))
     if answer.extended_data:
-        pairs = "; ".join(f'{key}: "{value}"' for key, value in answer.extended_data.items())
+        pairs = "; ".join(f"{key}: {_quote(value)}" for key, value in answer.extended_data.items())
         lines.append(f"Registration data (unverified): {pairs}")
     lines.append(f"VIN decode: {render_decode(answer.decode)}")
     if answer.note:
@@ -101,13 +100,20 @@ def _vehicle_lines(vehicle: Vehicle) -> list[str]:
         if p
     )
     output = ", ".join(
-        p for p in (vehicle.power_kw and f"{vehicle.power_kw} kW", vehicle.torque_nm and f"{vehicle.torque_nm} Nm") if p
+        p
+        for p in (vehicle.power_kw and f"{vehicle.power_kw:g} kW", vehicle.torque_nm and f"{vehicle.torque_nm:g} Nm")
+        if p
     )
     drivetrain = ", ".join(p for p in (vehicle.transmission, vehicle.drive) if p)
     specs = "; ".join(p for p in (body, ", ".join(p for p in (engine, output) if p), drivetrain) if p)
     if specs:
         lines.append(f"Specs: {specs}")
     if vehicle.options:
-        packs = "; ".join(f'"{o.name}"' + (f" ({o.price:,})" if o.price is not None else "") for o in vehicle.options)
+        packs = "; ".join(_quote(o.name) + (f" ({o.price:,})" if o.price is not None else "") for o in vehicle.options)
         lines.append(f"Option packs (price): {packs}")
     return lines
+
+
+def _quote(text: str) -> str:
+    """Quote text from the API as a JSON string, so an embedded quote cannot end the quotation."""
+    return json.dumps(text, ensure_ascii=False)
