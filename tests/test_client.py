@@ -216,3 +216,24 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
+    """With the clock past the retry budget, a 503 is not retried however many retries remain."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def clock() -> float:
+        return now[0]
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += client_module.RETRY_BUDGET_SECONDS  # the first wait uses the whole budget
+
+    vin = fa.FAULTS["503"]
+    async with httpx.AsyncClient(timeout=2) as http:
+        api = AutoGrabClient(http, make_settings(fake), sleep=sleep, clock=clock)
+        with pytest.raises(ServiceUnavailableError):
+            await api.search_vin(vin, "au")
+    assert len(sleeps) == 1 and len(fake.calls(vin)) == 2
+    assert client_module.RETRY_BUDGET_SECONDS + 10 < 60  # budget plus a default timeout fits a client's 60 s
