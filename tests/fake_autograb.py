@@ -300,28 +300,9 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
         ),
     )
     search(MAKE_MISMATCH, Reply(body=match_body(MAKE_MISMATCH, vehicle())))
-    search(
-        NA_BAD_CHECK,
-        Reply(
-            body=match_body(
-                NA_BAD_CHECK,
-                vehicle(
-                    title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None
-                ),
-            )
-        ),
-    )
-    search(
-        NA_GOOD,
-        Reply(
-            body=match_body(
-                NA_GOOD,
-                vehicle(
-                    title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None
-                ),
-            )
-        ),
-    )
+    accord = vehicle(title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None)
+    for vin in (NA_BAD_CHECK, NA_GOOD):
+        search(vin, Reply(body=match_body(vin, accord)))
     search(
         YEAR_MISMATCH,
         Reply(

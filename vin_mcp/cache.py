@@ -49,7 +49,6 @@ class SingleFlightCache(Generic[V]):
         self._wall_clock = wall_clock
         self._entries: OrderedDict[Hashable, tuple[float, Cached[V]]] = OrderedDict()
         self._flights: dict[Hashable, _Flight[V]] = {}
-        self.fetches = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -85,7 +84,6 @@ class SingleFlightCache(Generic[V]):
         flight: _Flight[V] = _Flight()
         self._flights[key] = flight
         try:
-            self.fetches += 1
             value = await fetch()
             flight.result = Cached(value, self._wall_clock(), from_cache=False)
             self._store(key, flight.result)

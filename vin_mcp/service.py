@@ -44,10 +44,6 @@ class VinService:
         self._lookups: SingleFlightCache[VinSearchResponse] = SingleFlightCache(settings.cache_size, lookup_ttl)
         self._builds: SingleFlightCache[BuildDataResponse] = SingleFlightCache(settings.cache_size, build_ttl)
 
-    @property
-    def upstream_fetches(self) -> int:
-        return self._lookups.fetches + self._builds.fetches
-
     async def lookup(
         self,
         vin: str,
