@@ -61,14 +61,7 @@ def lookup_answer(
     vehicle = condense_vehicle(response.vehicle) if response.vehicle else None
     candidates = [candidate_line(v) for v in response.additional_vehicles[:CANDIDATES_LIMIT]]
     candidates = [line for line in candidates if line]
-    if vehicle is None and candidates:
-        status = "candidates"
-    elif vehicle is None:
-        status = "no_match"
-    elif candidates:
-        status = "candidates"
-    else:
-        status = "matched"
+    status = "candidates" if candidates else "matched" if vehicle else "no_match"
 
     note = None
     extended = condense_extended(response.registration_data) if extended_requested else None

@@ -79,8 +79,7 @@ def render_build_data(answer: BuildDataAnswer) -> str:
 
 def _vehicle_lines(vehicle: Vehicle) -> list[str]:
     name = vehicle.title or " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if p)
-    extra = ", ".join(p for p in (vehicle.series and f"series {vehicle.series}",) if p)
-    lines = [f"Vehicle: {name}" + (f" ({extra})" if extra else "")]
+    lines = [f"Vehicle: {name}" + (f" (series {vehicle.series})" if vehicle.series else "")]
     body = ", ".join(
         p
         for p in (

@@ -36,10 +36,6 @@ class Settings(BaseModel):
     cache_ttl: float = Field(86_400.0, description="VIN_MCP_CACHE_TTL, seconds; 0 disables the cache")
     cache_size: int = Field(1_024, description="VIN_MCP_CACHE_SIZE, answers kept in memory")
 
-    @property
-    def has_api_key(self) -> bool:
-        return self.api_key is not None
-
     def base_url_for(self, region: str) -> str:
         return (self.base_url or DEFAULT_BASE_URLS[region]).rstrip("/")
 

@@ -104,7 +104,7 @@ async def _run(service: VinService, call: Awaitable[T]) -> T:
     try:
         return await call
     except VinMcpError as exc:
-        logger.info("Tool call refused: %s", _redact(str(exc), service))
+        # The SDK logs the ToolError's text at INFO; logging it here too would say it twice.
         raise ToolError(_redact(str(exc), service)) from None
     except Exception as exc:
         logger.exception("Unexpected failure in a vin-mcp tool")
@@ -126,4 +126,4 @@ def _redact(text: str, service: VinService) -> str:
     if key is None:
         return text
     secret = key.get_secret_value()
-    return text.replace(secret, "[redacted]") if secret and secret in text else text
+    return text.replace(secret, "[redacted]") if secret else text
