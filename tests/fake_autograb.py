@@ -48,7 +48,8 @@ class Reply:
     status: int = 200
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
-    # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body
+    # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body;
+    # "declared_huge": announce a giant Content-Length (in headers) and send nothing
     action: str | None = None
     content_type: str = "application/json"
 
@@ -502,6 +503,11 @@ class FakeAutoGrab:
             # SO_LINGER 0 makes close() send RST: the connection is reset mid-body.
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             handler.connection.close()
+            handler.close_connection = True
+            return
+        if reply.action == "declared_huge":
+            # Announces more than any answer could be; the client must not start reading it.
+            handler.end_headers()
             handler.close_connection = True
             return
         if reply.action == "huge":

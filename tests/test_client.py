@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 
 import httpx
 import pytest
@@ -177,8 +180,7 @@ async def test_short_rate_limit_waits_and_retries(fake: fa.FakeAutoGrab, fault: 
 
 
 async def test_connection_refused_is_retried_then_unavailable() -> None:
-    with socket_port() as port:
-        settings = Settings(api_key="sec_x", base_url=f"http://127.0.0.1:{port}", timeout=1)
+    settings = Settings(api_key="sec_x", base_url=f"http://127.0.0.1:{unused_port()}", timeout=1)
     async with autograb(settings) as api:
         with pytest.raises(ServiceUnavailableError, match="Could not connect"):
             await api.search_vin(fa.POLO, "au")
@@ -202,20 +204,12 @@ async def test_exhausted_window_holds_the_next_call(fake: fa.FakeAutoGrab) -> No
     assert len(fake.calls()) == 1
 
 
-class socket_port:
+def unused_port() -> int:
     """A loopback port with nothing listening on it."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        port: int = self._sock.getsockname()[1]
-        self._sock.close()
-        return port
-
-    def __exit__(self, *exc: object) -> None:
-        pass
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
@@ -237,3 +231,49 @@ async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
             await api.search_vin(vin, "au")
     assert len(sleeps) == 1 and len(fake.calls(vin)) == 2
     assert client_module.RETRY_BUDGET_SECONDS + 10 < 60  # budget plus a default timeout fits a client's 60 s
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "fragment"),
+    [
+        (
+            fa.Reply(status=404, body=b"<html>Not Found</html>", content_type="text/html"),
+            UnexpectedResponseError,
+            "HTTP 404 without a JSON body",
+        ),
+        (
+            fa.Reply(status=302, body=b"", headers={"Location": "http://127.0.0.1:9/login"}),
+            UnexpectedResponseError,
+            "HTTP 302",
+        ),
+        (fa.Reply(status=418, body=b"teapot", content_type="text/plain"), BadRequestError, "HTTP 418"),
+        (
+            fa.Reply(
+                body={"success": True},
+                headers={"Content-Length": str(client_module.MAX_BODY_BYTES + 1)},
+                action="declared_huge",
+            ),
+            UnexpectedResponseError,
+            "exceeded",
+        ),
+    ],
+)
+async def test_odd_statuses_and_bodies(
+    fake: fa.FakeAutoGrab, reply: fa.Reply, error: type[Exception], fragment: str
+) -> None:
+    vin = fa.eu_vin(800)
+    fake.script("search", vin, reply)
+    async with autograb(make_settings(fake)) as api:
+        with pytest.raises(error, match=fragment):
+            await api.search_vin(vin, "au")
+    assert len(fake.calls(vin)) == 1
+
+
+async def test_retry_after_as_an_http_date(fake: fa.FakeAutoGrab) -> None:
+    vin = fa.eu_vin(801)
+    in_two_minutes = formatdate(time.time() + 120, usegmt=True)
+    fake.script("search", vin, fa.Reply(status=429, headers={"Retry-After": in_two_minutes}))
+    async with autograb(make_settings(fake)) as api:
+        with pytest.raises(RateLimitedError) as caught:
+            await api.search_vin(vin, "au")
+    assert caught.value.retry_after_seconds is not None and 100 < caught.value.retry_after_seconds <= 121

@@ -188,17 +188,17 @@ async def test_api_text_is_cleaned_capped_and_quoted(fake: fa.FakeAutoGrab, sett
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "limit", "expected"),
     [
-        ("plain", "plain"),
-        ("two\nlines", "two lines"),
-        ("tab\tand\u2028sep", "tab and sep"),
-        ("bell\x07 zero\u200bwidth", "bell zerowidth"),
-        ("x" * 10, "xxxx…"),
+        ("plain", 200, "plain"),
+        ("two\nlines", 200, "two lines"),
+        ("tab\tand\u2028sep", 200, "tab and sep"),
+        ("bell\x07 zero\u200bwidth", 200, "bell zerowidth"),
+        ("x" * 10, 5, "xxxx…"),
     ],
 )
-def test_clean_text(raw: str, expected: str) -> None:
-    assert clean_text(raw, limit=5 if raw.startswith("xxx") else 200) == expected
+def test_clean_text(raw: str, limit: int, expected: str) -> None:
+    assert clean_text(raw, limit=limit) == expected
 
 
 # --- Load ---------------------------------------------------------------------------------------------
