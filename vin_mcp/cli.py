@@ -1,37 +1,130 @@
-"""``vin-mcp``: start the MCP server (stdio by default)."""
+"""``vin-mcp``: serve MCP over stdio (default) or streamable HTTP, or answer one VIN on the command line."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands import EXIT_CODES_HELP, run_build_data, run_lookup
 from .errors import ConfigurationError
-from .settings import Settings
+from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
+from .settings import REGIONS, HttpSettings, Settings
+
+DESCRIPTION = """\
+Identify vehicles from VINs (AutoGrab v2, plus an offline VIN decode).
+
+modes:
+  vin-mcp                          MCP server over stdio (what desktop and IDE clients start)
+  vin-mcp --transport http         MCP server over streamable HTTP for shared desks
+  vin-mcp lookup VIN               print the answer the assistant would get
+  vin-mcp build-data VIN           print factory build data
+
+AutoGrab settings (environment): AUTOGRAB_API_KEY, AUTOGRAB_REGION (au|nz|uk), AUTOGRAB_BASE_URL,
+AUTOGRAB_TIMEOUT, AUTOGRAB_REFERENCE_ID, VIN_MCP_CACHE_TTL, VIN_MCP_CACHE_SIZE.
+HTTP settings (environment; options win): VIN_MCP_HTTP_HOST, VIN_MCP_HTTP_PORT, VIN_MCP_HTTP_PATH,
+VIN_MCP_HTTP_STATELESS, VIN_MCP_HTTP_TOKEN (required beyond loopback), VIN_MCP_HTTP_ALLOWED_HOSTS,
+VIN_MCP_HTTP_ALLOWED_ORIGINS.
+"""
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vin-mcp",
-        description="MCP server that identifies vehicles from VINs (AutoGrab v2 + offline VIN decoding). "
-        "Configure with AUTOGRAB_API_KEY, AUTOGRAB_REGION, AUTOGRAB_BASE_URL, AUTOGRAB_TIMEOUT, "
-        "AUTOGRAB_REFERENCE_ID, VIN_MCP_CACHE_TTL.",
+        prog="vin-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"vin-mcp {__version__}")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    args = parser.parse_args(argv)
+    serving = parser.add_argument_group("serving")
+    serving.add_argument(
+        "--transport", choices=["stdio", "http"], default=None, help="default: VIN_MCP_TRANSPORT or stdio"
+    )
+    serving.add_argument("--host", help="HTTP address to bind (default 127.0.0.1)")
+    serving.add_argument("--port", type=int, help="HTTP port (default 8000; 0 picks a free one)")
+    serving.add_argument("--path", help="HTTP endpoint path (default /mcp)")
+    serving.add_argument(
+        "--stateless", action="store_true", default=None, help="no sessions, JSON responses: for replicas"
+    )
 
-    # stdout belongs to the MCP protocol: every log line goes to stderr.
+    commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}")
+    lookup = commands.add_parser(
+        "lookup",
+        help="look up a VIN",
+        description="Print the lookup_vin answer for a VIN.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lookup.add_argument("vin")
+    lookup.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    lookup.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+    lookup.add_argument("--extended", action="store_true", help="include the registration authority's record")
+    lookup.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
+
+    build = commands.add_parser(
+        "build-data",
+        help="factory build data for a VIN",
+        description="Print the get_factory_build_data answer for a VIN.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("vin")
+    build.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    build.add_argument("--search", help="only codes whose code or description contains this text")
+    build.add_argument("--limit", type=int, default=DEFAULT_BUILD_CODES_LIMIT, help=f"1-{MAX_BUILD_CODES_LIMIT}")
+    build.add_argument("--offset", type=int, default=0)
+    build.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+
+    # stdout belongs to the MCP protocol (and to the answer in command mode): logs go to stderr.
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        if args.command is None:
+            _serve(args, settings)
+            return
     except ConfigurationError as exc:
         print(f"vin-mcp: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
-    from .server import create_server  # deferred: the SDK import is most of the start-up time
+    if args.command == "lookup":
+        code = run_lookup(
+            settings,
+            args.vin,
+            region=args.region,
+            as_json=args.json,
+            include_extended_data=args.extended,
+            prefer_more_results=args.candidates,
+        )
+    else:
+        code = run_build_data(
+            settings,
+            args.vin,
+            region=args.region,
+            search=args.search,
+            limit=args.limit,
+            offset=args.offset,
+            as_json=args.json,
+        )
+    raise SystemExit(int(code))
 
-    create_server(settings).run()
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    transport = args.transport or os.environ.get("VIN_MCP_TRANSPORT", "").strip().lower() or "stdio"
+    if transport == "stdio":
+        from .server import create_server  # deferred: the SDK import is most of the start-up time
+
+        create_server(settings).run()
+    elif transport == "http":
+        http = HttpSettings.from_env(host=args.host, port=args.port, path=args.path, stateless=args.stateless)
+        from .http import serve_http
+
+        serve_http(settings, http, args.log_level)
+    else:
+        raise ConfigurationError(f"VIN_MCP_TRANSPORT is {transport[:20]!r}; use stdio or http.")

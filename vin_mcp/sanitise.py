@@ -11,6 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from pydantic import SecretStr
+
 DEFAULT_LIMIT = 200
 _LINE_BREAKS = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
 _DROP_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
@@ -36,3 +38,9 @@ def clean_optional(value: Any, limit: int = DEFAULT_LIMIT) -> str | None:
         return None
     text = clean_text(value, limit)
     return text or None
+
+
+def redact(text: str, secret: SecretStr | None) -> str:
+    """Belt and braces: the key is never put in a message, but upstream text is not ours."""
+    value = secret.get_secret_value() if secret is not None else ""
+    return text.replace(value, "[redacted]") if value else text

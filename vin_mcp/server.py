@@ -6,12 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from mcp.server.mcpserver import MCPServer
 
 from . import __version__
-from .client import USER_AGENT, AutoGrabClient
-from .service import VinService
+from .service import VinService, open_service
 from .settings import Settings
 from .tools import (
     BUILD_DATA_ANNOTATIONS,
@@ -36,18 +34,13 @@ logger = logging.getLogger(__name__)
 
 
 def create_server(settings: Settings) -> MCPServer[VinService]:
+    # Entered once per process on every transport (the streamable HTTP manager shares it across sessions).
     @asynccontextmanager
     async def lifespan(_: MCPServer[VinService]) -> AsyncIterator[VinService]:
         if settings.api_key is None:
             logger.warning("AUTOGRAB_API_KEY is not set: lookup_vin answers with the offline VIN decode only")
-            yield VinService(settings, None)
-            return
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout),
-            headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
-            follow_redirects=False,
-        ) as http:
-            yield VinService(settings, AutoGrabClient(http, settings))
+        async with open_service(settings) as service:
+            yield service
 
     server: MCPServer[VinService] = MCPServer(
         SERVER_NAME,

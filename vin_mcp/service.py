@@ -5,14 +5,19 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Literal
 
+import httpx
+
+from . import __version__
 from .answers import BuildDataAnswer, LookupAnswer, Provenance
 from .assess import build_data_answer, lookup_answer, offline_answer
 from .brands import BUILD_DATA_FIRST_YEAR, build_data_covers
 from .cache import Cached, SingleFlightCache
-from .client import AutoGrabClient
+from .client import USER_AGENT, AutoGrabClient
 from .errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
 from .sanitise import clean_text
 from .settings import REGIONS, Settings
@@ -135,3 +140,17 @@ def _refuse_if_not_covered(decode: VinDecode) -> None:
 def _provenance(cached: Cached[object]) -> Provenance:
     fetched = datetime.fromtimestamp(cached.fetched_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Provenance(cached=cached.from_cache, fetched_at=fetched)
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[VinService]:
+    """The one service of a process, with its one HTTP connection pool (none without a key)."""
+    if settings.api_key is None:
+        yield VinService(settings, None)
+        return
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout),
+        headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
+        follow_redirects=False,
+    ) as http:
+        yield VinService(settings, AutoGrabClient(http, settings))

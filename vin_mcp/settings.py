@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -87,3 +88,100 @@ def _number(raw: str | None, name: str, default: float, *, minimum: float, maxim
 
 def _quote(value: str) -> str:
     return repr(value[:40])
+
+
+LOOPBACK_NAMES = ("localhost",)
+MIN_TOKEN_LENGTH = 16
+TOKEN_ADVICE = 'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class HttpSettings(BaseModel):
+    """How ``vin-mcp --transport http`` listens. Command-line options override the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = Field("127.0.0.1", description="VIN_MCP_HTTP_HOST, address to bind")
+    port: int = Field(8000, description="VIN_MCP_HTTP_PORT")
+    path: str = Field("/mcp", description="VIN_MCP_HTTP_PATH, the MCP endpoint")
+    stateless: bool = Field(False, description="VIN_MCP_HTTP_STATELESS, no sessions (for load balancers)")
+    token: SecretStr | None = Field(None, description="VIN_MCP_HTTP_TOKEN, bearer token clients must send")
+    allowed_hosts: tuple[str, ...] = Field((), description="VIN_MCP_HTTP_ALLOWED_HOSTS, comma-separated")
+    allowed_origins: tuple[str, ...] = Field((), description="VIN_MCP_HTTP_ALLOWED_ORIGINS, comma-separated")
+
+    @property
+    def loopback_only(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def wildcard_bind(self) -> bool:
+        return self.host in ("0.0.0.0", "::", "")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HttpSettings:
+        """Read the environment, apply command-line overrides (None = not given), refuse unsafe set-ups."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        given = {name: value for name, value in overrides.items() if value is not None}
+        host = str(given.get("host") or get("VIN_MCP_HTTP_HOST") or "127.0.0.1").strip("[]")
+        raw_port = given.get("port", get("VIN_MCP_HTTP_PORT"))
+        port = int(
+            _number(None if raw_port is None else str(raw_port), "VIN_MCP_HTTP_PORT", 8000, minimum=0, maximum=65535)
+        )
+        path = str(given.get("path") or get("VIN_MCP_HTTP_PATH") or "/mcp")
+        if not path.startswith("/") or path == "/" or any(c.isspace() for c in path):
+            raise ConfigurationError(f"VIN_MCP_HTTP_PATH is {_quote(path)}; use a path such as /mcp.")
+        stateless = bool(given.get("stateless")) or _flag(get("VIN_MCP_HTTP_STATELESS"), "VIN_MCP_HTTP_STATELESS")
+        token = get("VIN_MCP_HTTP_TOKEN")
+        if token is not None and len(token) < MIN_TOKEN_LENGTH:
+            raise ConfigurationError(
+                f"VIN_MCP_HTTP_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; {TOKEN_ADVICE}."
+            )
+        settings = cls(
+            host=host,
+            port=port,
+            path=path.rstrip("/"),
+            stateless=stateless,
+            token=SecretStr(token) if token else None,
+            allowed_hosts=_split(get("VIN_MCP_HTTP_ALLOWED_HOSTS")),
+            allowed_origins=_split(get("VIN_MCP_HTTP_ALLOWED_ORIGINS")),
+        )
+        if not settings.loopback_only and settings.token is None:
+            raise ConfigurationError(
+                f"vin-mcp will not listen on {host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
+                f"({TOKEN_ADVICE}), or listen on 127.0.0.1."
+            )
+        if settings.wildcard_bind and not settings.allowed_hosts:
+            raise ConfigurationError(
+                f"Listening on {host} accepts any address, so say which Host names clients use: set "
+                "VIN_MCP_HTTP_ALLOWED_HOSTS (e.g. vin.example.com,10.0.0.5:8000). Other Host headers are "
+                "refused to stop DNS-rebinding attacks."
+            )
+        return settings
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _flag(raw: str | None, name: str) -> bool:
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} is {_quote(raw)}; use true or false.")
+
+
+def _split(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())

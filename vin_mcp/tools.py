@@ -15,6 +15,7 @@ from pydantic import Field
 from .answers import BuildDataAnswer, LookupAnswer
 from .errors import VinMcpError
 from .render import render_build_data, render_lookup
+from .sanitise import redact
 from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ async def _run(service: VinService, call: Awaitable[T]) -> T:
         return await call
     except VinMcpError as exc:
         # The SDK logs the ToolError's text at INFO; logging it here too would say it twice.
-        raise ToolError(_redact(str(exc), service)) from None
+        raise ToolError(redact(str(exc), service.settings.api_key)) from None
     except Exception as exc:
         logger.exception("Unexpected failure in a vin-mcp tool")
         raise ToolError(
@@ -116,14 +117,5 @@ async def _run(service: VinService, call: Awaitable[T]) -> T:
 
 def _result(text: str, structured: dict[str, object], service: VinService) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=_redact(text, service))], structured_content=structured
+        content=[TextContent(type="text", text=redact(text, service.settings.api_key))], structured_content=structured
     )
-
-
-def _redact(text: str, service: VinService) -> str:
-    """Belt and braces: the key is never put in a message, but upstream text is not ours."""
-    key = service.settings.api_key
-    if key is None:
-        return text
-    secret = key.get_secret_value()
-    return text.replace(secret, "[redacted]") if secret else text

@@ -1,0 +1,136 @@
+"""``vin-mcp lookup`` and ``vin-mcp build-data``: the assistant's answer, for people and scripts.
+
+The text and JSON printed are exactly what the MCP tools return (same service, same renderer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+from typing import TextIO
+
+import anyio
+
+from .answers import BuildDataAnswer, LookupAnswer
+from .errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    InvalidVinError,
+    NotCoveredError,
+    UpstreamError,
+    VinMcpError,
+)
+from .render import render_build_data, render_lookup
+from .sanitise import redact
+from .service import VinService, open_service
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class ExitCode(IntEnum):
+    """What a script can branch on."""
+
+    CONFIDENT = 0  # vehicle identified with high confidence, or build data found
+    CONFIRM = 1  # an answer, but a person must confirm it (medium/low confidence, candidates, offline decode)
+    USAGE = 2  # bad VIN, argument or configuration: fix the input
+    NOT_FOUND = 3  # no vehicle / no build data for this VIN
+    UPSTREAM = 4  # AutoGrab refused or failed (key, rate limit, outage, timeout): retry or fix the key
+    INTERNAL = 5  # a vin-mcp bug
+
+
+EXIT_CODES_HELP = "exit codes:\n" + "\n".join(
+    f"  {code.value}  {text}"
+    for code, text in [
+        (ExitCode.CONFIDENT, "identified with high confidence / build data found"),
+        (ExitCode.CONFIRM, "answer needs confirming (lower confidence, candidates, offline decode)"),
+        (ExitCode.USAGE, "bad VIN, argument or configuration"),
+        (ExitCode.NOT_FOUND, "no vehicle or build data for this VIN"),
+        (ExitCode.UPSTREAM, "AutoGrab failed or refused: retry later or check the key"),
+        (ExitCode.INTERNAL, "internal error"),
+    ]
+)
+
+
+def lookup_exit_code(answer: LookupAnswer) -> ExitCode:
+    if answer.status == "no_match":
+        return ExitCode.NOT_FOUND
+    if answer.status == "matched" and answer.confidence.level == "high":
+        return ExitCode.CONFIDENT
+    return ExitCode.CONFIRM
+
+
+def build_data_exit_code(answer: BuildDataAnswer) -> ExitCode:
+    return ExitCode.CONFIDENT if answer.status == "found" else ExitCode.NOT_FOUND
+
+
+def error_exit_code(error: VinMcpError) -> ExitCode:
+    if isinstance(error, InvalidVinError | InvalidArgumentError | ConfigurationError):
+        return ExitCode.USAGE
+    if isinstance(error, NotCoveredError):
+        return ExitCode.NOT_FOUND
+    if isinstance(error, UpstreamError):
+        return ExitCode.UPSTREAM
+    return ExitCode.INTERNAL
+
+
+def run_lookup(
+    settings: Settings,
+    vin: str,
+    *,
+    region: str | None,
+    as_json: bool,
+    include_extended_data: bool,
+    prefer_more_results: bool,
+    out: TextIO = sys.stdout,
+) -> ExitCode:
+    async def call(service: VinService) -> ExitCode:
+        answer = await service.lookup(
+            vin, region, include_extended_data=include_extended_data, prefer_more_results=prefer_more_results
+        )
+        _print(out, settings, json.dumps(answer.dump(), indent=2) if as_json else render_lookup(answer))
+        return lookup_exit_code(answer)
+
+    return _run(settings, call)
+
+
+def run_build_data(
+    settings: Settings,
+    vin: str,
+    *,
+    region: str | None,
+    search: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    out: TextIO = sys.stdout,
+) -> ExitCode:
+    async def call(service: VinService) -> ExitCode:
+        answer = await service.build_data(vin, region, search=search, limit=limit, offset=offset)
+        _print(out, settings, json.dumps(answer.dump(), indent=2) if as_json else render_build_data(answer))
+        return build_data_exit_code(answer)
+
+    return _run(settings, call)
+
+
+def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]]) -> ExitCode:
+    async def main() -> ExitCode:
+        async with open_service(settings) as service:
+            return await call(service)
+
+    try:
+        return anyio.run(main)
+    except VinMcpError as error:
+        _print(sys.stderr, settings, f"vin-mcp: {error}")
+        return error_exit_code(error)
+    except Exception:
+        logger.exception("Unexpected failure")
+        print("vin-mcp: internal error; run again with --log-level DEBUG and report it.", file=sys.stderr)
+        return ExitCode.INTERNAL
+
+
+def _print(stream: TextIO, settings: Settings, text: str) -> None:
+    print(redact(text, settings.api_key), file=stream)

@@ -1,0 +1,132 @@
+"""Streamable HTTP transport: the same tools for many clients, one service per process.
+
+Security layers, outermost first: the bearer token (``VIN_MCP_HTTP_TOKEN``) on the MCP endpoint,
+then the SDK's Host/Origin checks against DNS rebinding. ``/health`` is open and says nothing secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import sys
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import __version__
+from .server import SERVER_NAME, create_server
+from .service import VinService
+from .settings import HttpSettings, Settings
+
+HEALTH_PATH = "/health"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# Let in-flight tool calls finish on shutdown, but do not wait on idle SSE streams forever.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+logger = logging.getLogger(__name__)
+
+
+def transport_security(http: HttpSettings) -> TransportSecuritySettings:
+    """Host and Origin allow-lists: loopback, the bound address, and whatever the operator lists."""
+    names = list(LOOPBACK_HOSTS)
+    if not http.wildcard_bind and not http.loopback_only:
+        names.append(f"[{http.host}]" if ":" in http.host else http.host)
+    names.extend(http.allowed_hosts)
+    hosts: list[str] = []
+    for name in names:
+        # A Host header carries no port on 80/443 and "name:port" otherwise.
+        hosts.extend([name] if _has_port(name) else [name, f"{name}:*"])
+    origins = [f"http://{name}:*" for name in LOOPBACK_HOSTS] + [f"http://{name}" for name in LOOPBACK_HOSTS]
+    origins.extend(http.allowed_origins)
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def _has_port(name: str) -> bool:
+    return name.rsplit("]", 1)[-1].count(":") == 1
+
+
+class BearerTokenMiddleware:
+    """Refuses MCP requests without ``Authorization: Bearer <token>``; other paths pass through."""
+
+    def __init__(self, app: ASGIApp, token: str, protected_path: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+        self._path = protected_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") == self._path:
+            supplied = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(supplied, self._expected):
+                response = JSONResponse(
+                    {
+                        "error": "invalid_token",
+                        "error_description": "Send the vin-mcp server's token as 'Authorization: Bearer <token>'.",
+                    },
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="vin-mcp"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_http_app(settings: Settings, http: HttpSettings) -> ASGIApp:
+    """The ASGI app: MCP at ``http.path``, ``/health`` for probes, bearer token when configured."""
+    server = create_server(settings)
+    _add_health_route(server, settings, http)
+    app: ASGIApp = server.streamable_http_app(
+        streamable_http_path=http.path,
+        stateless_http=http.stateless,
+        # Stateless replicas answer with plain JSON: no stream to pin a client to one replica.
+        json_response=http.stateless,
+        transport_security=transport_security(http),
+        host=http.host,
+    )
+    if http.token is not None:
+        app = BearerTokenMiddleware(app, http.token.get_secret_value(), http.path)
+    return app
+
+
+def _add_health_route(server: MCPServer[VinService], settings: Settings, http: HttpSettings) -> None:
+    @server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)
+    async def health(_: Request) -> Response:
+        # Liveness only: probing AutoGrab here would bill the customer for every probe.
+        body = {
+            "status": "ok",
+            "server": SERVER_NAME,
+            "version": __version__,
+            "mode": "online" if settings.api_key is not None else "offline (no AUTOGRAB_API_KEY)",
+            "stateless": http.stateless,
+        }
+        return Response(json.dumps(body), media_type="application/json")
+
+
+def uvicorn_config(app: ASGIApp, http: HttpSettings, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=http.host,
+        port=http.port,
+        # Keep logging ours (stderr, our format); access lines only at INFO and below.
+        log_config=None,
+        access_log=log_level in ("DEBUG", "INFO"),
+        log_level=log_level.lower(),
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
+    )
+
+
+def serve_http(settings: Settings, http: HttpSettings, log_level: str = "WARNING") -> None:
+    """Run until interrupted; says on stderr where it listens (the real port when asked for port 0)."""
+    config = uvicorn_config(create_http_app(settings, http), http, log_level)
+    sock = config.bind_socket()
+    port = sock.getsockname()[1]
+    host = f"[{http.host}]" if ":" in http.host else http.host
+    auth = "bearer token required" if http.token is not None else "no token (loopback only)"
+    mode = "stateless" if http.stateless else "sessions"
+    print(f"vin-mcp: listening on http://{host}:{port}{http.path} ({mode}, {auth})", file=sys.stderr, flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
