@@ -85,13 +85,12 @@ def run_lookup(
     as_json: bool,
     include_extended_data: bool,
     prefer_more_results: bool,
-    out: TextIO = sys.stdout,
 ) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
         answer = await service.lookup(
             vin, region, include_extended_data=include_extended_data, prefer_more_results=prefer_more_results
         )
-        _print(out, settings, json.dumps(answer.dump(), indent=2) if as_json else render_lookup(answer))
+        _print(sys.stdout, settings, json.dumps(answer.dump(), indent=2) if as_json else render_lookup(answer))
         return lookup_exit_code(answer)
 
     return _run(settings, call)
@@ -106,11 +105,10 @@ def run_build_data(
     limit: int,
     offset: int,
     as_json: bool,
-    out: TextIO = sys.stdout,
 ) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
         answer = await service.build_data(vin, region, search=search, limit=limit, offset=offset)
-        _print(out, settings, json.dumps(answer.dump(), indent=2) if as_json else render_build_data(answer))
+        _print(sys.stdout, settings, json.dumps(answer.dump(), indent=2) if as_json else render_build_data(answer))
         return build_data_exit_code(answer)
 
     return _run(settings, call)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
 import sys
 
 import uvicorn
@@ -124,9 +125,21 @@ def serve_http(settings: Settings, http: HttpSettings, log_level: str = "WARNING
     """Run until interrupted; says on stderr where it listens (the real port when asked for port 0)."""
     config = uvicorn_config(create_http_app(settings, http), http, log_level)
     sock = config.bind_socket()
-    port = sock.getsockname()[1]
     host = f"[{http.host}]" if ":" in http.host else http.host
     auth = "bearer token required" if http.token is not None else "no token (loopback only)"
     mode = "stateless" if http.stateless else "sessions"
-    print(f"vin-mcp: listening on http://{host}:{port}{http.path} ({mode}, {auth})", file=sys.stderr, flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    notice = f"vin-mcp: listening on http://{host}:{sock.getsockname()[1]}{http.path} ({mode}, {auth})"
+    _AnnouncingServer(config, notice).run(sockets=[sock])
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """Says where it listens once it accepts connections, so scripts can wait for that line."""
+
+    def __init__(self, config: uvicorn.Config, notice: str) -> None:
+        super().__init__(config)
+        self._notice = notice
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self._notice, file=sys.stderr, flush=True)

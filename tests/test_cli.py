@@ -1,0 +1,148 @@
+"""`vin-mcp lookup` and `vin-mcp build-data`: the assistant's answer for people, exit codes for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import anyio
+import pytest
+from mcp.types import CallToolResult
+
+from tests import fake_autograb as fa
+from tests.conftest import connect, make_settings
+from vin_mcp import client as client_module
+from vin_mcp.cli import main
+from vin_mcp.commands import ExitCode
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, fake: fa.FakeAutoGrab) -> None:
+    for name in list(os.environ):
+        if name.startswith(("AUTOGRAB_", "VIN_MCP_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOGRAB_API_KEY", fa.API_KEY)
+    monkeypatch.setenv("AUTOGRAB_BASE_URL", fake.url)
+    monkeypatch.setenv("AUTOGRAB_TIMEOUT", "2")
+    monkeypatch.setattr(client_module, "BACKOFF_BASE_SECONDS", 0.01)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    assert isinstance(code, int)
+    assert fa.API_KEY not in out + err
+    return code, out, err
+
+
+def test_lookup_prints_exactly_what_the_assistant_gets(
+    fake: fa.FakeAutoGrab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def ask_the_tools() -> tuple[CallToolResult, CallToolResult]:
+        async with connect(make_settings(fake)) as client:
+            lookup = await client.call_tool("lookup_vin", {"vin": fa.RICH})
+            build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "search": "door"})
+        return lookup, build
+
+    tool, build_tool = anyio.run(ask_the_tools)
+    code, text, _ = run(capsys, "lookup", fa.RICH)
+    json_code, as_json, _ = run(capsys, "lookup", fa.RICH, "--json")
+    build_code, build_text, _ = run(capsys, "build-data", fa.BUILD, "--search", "door")
+    build_json_code, build_json, _ = run(capsys, "build-data", fa.BUILD, "--search", "door", "--json")
+    assert text.rstrip("\n") == tool.content[0].text  # type: ignore[union-attr]
+    structured = dict(tool.structured_content or {})
+    printed = json.loads(as_json)
+    # Provenance says whether this process had it cached: the only field allowed to differ.
+    assert {k: v for k, v in printed.items() if k != "provenance"} == {
+        k: v for k, v in structured.items() if k != "provenance"
+    }
+    assert build_text.rstrip("\n") == build_tool.content[0].text  # type: ignore[union-attr]
+    assert json.loads(build_json)["codes"] == (build_tool.structured_content or {})["codes"]
+    assert (code, json_code, build_code, build_json_code) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "needle"),
+    [
+        (["lookup", fa.POLO], ExitCode.CONFIDENT, "Confidence: high"),
+        (["lookup", fa.REDUCED], ExitCode.CONFIRM, "Confidence: low"),
+        (["lookup", fa.CANDIDATES, "--candidates"], ExitCode.CONFIRM, "Candidates"),
+        (["lookup", fa.MAKE_MISMATCH], ExitCode.CONFIRM, "belongs to Toyota"),
+        (["lookup", fa.NO_MATCH_NULL], ExitCode.NOT_FOUND, "NO MATCH"),
+        (["build-data", fa.BUILD], ExitCode.CONFIDENT, "0A2"),
+        (["build-data", fa.BUILD_UNSUPPORTED], ExitCode.NOT_FOUND, "no factory build data"),
+    ],
+)
+def test_answers_set_exit_codes(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: ExitCode, needle: str
+) -> None:
+    code, out, _ = run(capsys, *argv)
+    assert code == expected
+    assert needle in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "needle"),
+    [
+        (["lookup", "1HGCM8263OA004352"], ExitCode.USAGE, "never uses I, O or Q"),
+        (["build-data", fa.BUILD, "--limit", "0"], ExitCode.USAGE, "limit"),
+        (["build-data", fa.MAKE_MISMATCH], ExitCode.NOT_FOUND, "nothing was charged"),
+        (["lookup", fa.FAULTS["401"]], ExitCode.UPSTREAM, "AUTOGRAB_API_KEY"),
+        (["lookup", fa.FAULTS["429_far"]], ExitCode.UPSTREAM, "rate limit"),
+        (["lookup", fa.FAULTS["503"]], ExitCode.UPSTREAM, "unavailable"),
+        (["lookup", fa.FAULTS["html_200"]], ExitCode.UPSTREAM, "unexpected"),
+    ],
+)
+def test_failures_set_exit_codes_and_explain_on_stderr(
+    fake: fa.FakeAutoGrab, capsys: pytest.CaptureFixture[str], argv: list[str], expected: ExitCode, needle: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == expected
+    assert out == ""
+    assert err.startswith("vin-mcp: ") and needle.lower() in err.lower()
+    assert "Traceback" not in err
+    if expected is ExitCode.USAGE or expected is ExitCode.NOT_FOUND:
+        assert fake.calls() == []  # refused before any paid call
+
+
+def test_without_a_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("AUTOGRAB_API_KEY")
+    code, out, _ = run(capsys, "lookup", fa.NA_GOOD, "--json")
+    assert code == ExitCode.CONFIRM and json.loads(out)["status"] == "offline"
+    code, out, err = run(capsys, "build-data", fa.BUILD)
+    assert code == ExitCode.USAGE and "AUTOGRAB_API_KEY" in err
+
+
+def test_bad_configuration_exits_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AUTOGRAB_REGION", "mars")
+    code, out, err = run(capsys, "lookup", fa.POLO)
+    assert code == 2 and out == "" and "AUTOGRAB_REGION" in err
+
+
+def test_help_explains_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for words in ("--transport http", "lookup VIN", "build-data VIN", "VIN_MCP_HTTP_TOKEN", "AUTOGRAB_API_KEY"):
+        assert words in out
+    code, out, _ = run(capsys, "lookup", "--help")
+    assert "exit codes" in out and "--json" in out
+
+
+def test_the_installed_command(fake: fa.FakeAutoGrab) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRAB_", "VIN_MCP_"))}
+    env.update(AUTOGRAB_API_KEY=fa.API_KEY, AUTOGRAB_BASE_URL=fake.url)
+    done = subprocess.run(
+        [sys.executable, "-m", "vin_mcp", "lookup", fa.POLO, "--region", "nz", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["vehicle"]["model"] == "Polo"
+    assert done.stderr == ""
+    assert fake.calls()[0].query["region"] == "nz"
