@@ -1,4 +1,4 @@
-"""The manifest, pyproject and server metadata stay in step."""
+"""The manifest, pyproject and the running server describe the same thing."""
 
 from __future__ import annotations
 
@@ -15,15 +15,45 @@ ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.anyio
 
 
-async def test_manifest_matches_package_and_server() -> None:
+async def test_server_metadata_matches_pyproject_and_manifest() -> None:
     manifest = json.loads((ROOT / "manifest.json").read_text())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert manifest["name"] == project["name"]
-    assert manifest["version"] == project["version"]
-    assert manifest["user_config"]["api_key"]["sensitive"] is True
-    assert manifest["server"]["mcp_config"]["env"]["AUTOGRAB_API_KEY"] == "${user_config.api_key}"
     async with connect(Settings()) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         info = client.server_info
+        instructions = client.instructions
+    assert info is not None
+    assert info.name == project["name"] == manifest["name"]
+    assert info.version == project["version"] == manifest["version"]
+    assert info.title == manifest["display_name"]
+    assert info.website_url == manifest["homepage"] == project["urls"]["Homepage"]
+    assert manifest["license"] == project["license"]
+    assert manifest["author"]["name"] == project["authors"][0]["name"]
     assert {tool["name"] for tool in manifest["tools"]} == tools
-    assert info is not None and info.name == project["name"] and info.version == project["version"]
+    assert instructions is not None and "lookup_vin" in instructions
+
+
+async def test_instructions_say_when_to_call_which_tool_and_how_to_read_confidence() -> None:
+    from vin_mcp.server import INSTRUCTIONS, create_server
+
+    assert create_server(Settings()).instructions == INSTRUCTIONS
+    for words in ("lookup_vin", "get_factory_build_data", "'high'", "'none'", "confirm", "never guess"):
+        assert words in INSTRUCTIONS
+
+
+def test_manifest_user_config_matches_settings() -> None:
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    fields = manifest["user_config"]
+    env = manifest["server"]["mcp_config"]["env"]
+    assert fields["api_key"]["sensitive"] is True and fields["api_key"]["required"] is True
+    assert all(not field.get("required") for name, field in fields.items() if name != "api_key")
+    assert env == {
+        "AUTOGRAB_API_KEY": "${user_config.api_key}",
+        "AUTOGRAB_REGION": "${user_config.region}",
+        "AUTOGRAB_TIMEOUT": "${user_config.timeout}",
+        "AUTOGRAB_REFERENCE_ID": "${user_config.reference_id}",
+    }
+    # What a host passes for blank optional fields reads as unset, and the filled ones as given.
+    settings = Settings.from_env({**env, "AUTOGRAB_API_KEY": "sec_x", "AUTOGRAB_REGION": "NZ"})
+    assert settings.region == "nz" and settings.timeout == 10.0 and settings.reference_id is None
+    assert fields["timeout"]["default"] == Settings.model_fields["timeout"].default
