@@ -11,14 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from . import __version__
 from .service import VinService, open_service
 from .settings import Settings
-from .tools import (
-    BUILD_DATA_ANNOTATIONS,
-    BUILD_DATA_DESCRIPTION,
-    LOOKUP_ANNOTATIONS,
-    LOOKUP_DESCRIPTION,
-    get_factory_build_data,
-    lookup_vin,
-)
+from .tools import build_tools
 
 SERVER_NAME = "vin-mcp"
 SERVER_TITLE = "VIN lookup (AutoGrab)"
@@ -50,14 +43,6 @@ def create_server(settings: Settings) -> MCPServer[VinService]:
         version=__version__,
         lifespan=lifespan,
         log_level="WARNING",
-    )
-    server.add_tool(
-        lookup_vin, title=LOOKUP_ANNOTATIONS.title, description=LOOKUP_DESCRIPTION, annotations=LOOKUP_ANNOTATIONS
-    )
-    server.add_tool(
-        get_factory_build_data,
-        title=BUILD_DATA_ANNOTATIONS.title,
-        description=BUILD_DATA_DESCRIPTION,
-        annotations=BUILD_DATA_ANNOTATIONS,
+        tools=build_tools(),
     )
     return server

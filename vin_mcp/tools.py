@@ -9,6 +9,7 @@ from typing import Annotated, Literal, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
@@ -16,36 +17,29 @@ from .answers import BuildDataAnswer, LookupAnswer
 from .errors import VinMcpError
 from .render import render_build_data, render_lookup
 from .sanitise import redact
+from .schema import compact_schema
 from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LOOKUP_DESCRIPTION = (
-    "Identify a vehicle from its VIN: registered make, model, badge, year, body, engine, colour, option packs, "
-    "write-off history, plus a confidence level with advice. Read confidence before answering: unless it is "
-    "'high', confirm with the user. Works offline (VIN decode only) without an API key."
+    "Identify a vehicle by VIN (make, model, variant, specs, colour, options, write-offs) with a confidence "
+    "level. Unless it is 'high', confirm with the user; on 'none' say nothing was found."
 )
 BUILD_DATA_DESCRIPTION = (
-    "Factory build date and option codes ('0A2: 4 doors') for a VIN, paged; use search to find a feature "
-    "(e.g. 'sunroof'). European and US makes from 1999 on; not Japanese makes or Tesla."
+    "Factory build date and option codes for a VIN, paged; search finds a feature ('sunroof'). "
+    "European and US makes from 1999 only."
 )
 
-Vin = Annotated[str, Field(description="17-character VIN; spaces and dashes are ignored.", max_length=64)]
-RegionArg = Annotated[
-    Literal["au", "nz", "uk"] | None, Field(description="Registration region; server default if omitted.")
-]
+Vin = Annotated[str, Field(description="Spaces and dashes are ignored.", max_length=64)]
+RegionArg = Literal["au", "nz", "uk"] | None  # omitted: the server's AUTOGRAB_REGION
 
-LOOKUP_ANNOTATIONS = ToolAnnotations(
-    title="Look up a VIN", read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
-BUILD_DATA_ANNOTATIONS = ToolAnnotations(
-    title="Factory build data for a VIN",
-    read_only_hint=True,
-    destructive_hint=False,
-    idempotent_hint=True,
-    open_world_hint=True,
-)
+# Published as bare objects: their full shapes would cost every conversation about 270 tokens, and
+# assistants read the text answer. The shapes are the models in answers.py (and the README).
+LOOSE_OUTPUT_PROPERTIES = frozenset({"vehicle", "decode", "write_off", "extended_data", "provenance"})
+# Destructive and idempotent hints mean nothing for a read-only tool (MCP spec), so they are not sent.
+READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 
 async def lookup_vin(
@@ -53,14 +47,10 @@ async def lookup_vin(
     ctx: Context,
     region: RegionArg = None,
     include_extended_data: Annotated[
-        bool, Field(description="Also return the registration authority's own record (if the plan allows).")
+        bool, Field(description="Add the registry's own record (plan permitting).")
     ] = False,
-    prefer_more_results: Annotated[
-        bool, Field(description="Return candidate vehicles when the match is ambiguous.")
-    ] = False,
-    reference_id: Annotated[
-        str | None, Field(description="Usage tag stored with the billing record.", max_length=100)
-    ] = None,
+    prefer_more_results: Annotated[bool, Field(description="List candidates when ambiguous.")] = False,
+    reference_id: Annotated[str | None, Field(description="Billing usage tag.", max_length=100)] = None,
 ) -> Annotated[CallToolResult, LookupAnswer]:
     service = _service(ctx)
     answer = await _run(
@@ -80,13 +70,11 @@ async def get_factory_build_data(
     vin: Vin,
     ctx: Context,
     region: RegionArg = None,
-    search: Annotated[
-        str | None, Field(description="Only codes whose code or description contains this text.", max_length=100)
-    ] = None,
+    search: Annotated[str | None, Field(description="Only codes containing this text.", max_length=100)] = None,
     limit: Annotated[int, Field(description="Codes per page.", ge=1, le=MAX_BUILD_CODES_LIMIT)] = (
         DEFAULT_BUILD_CODES_LIMIT
     ),
-    offset: Annotated[int, Field(description="Codes to skip (from next_offset).", ge=0)] = 0,
+    offset: Annotated[int, Field(ge=0)] = 0,  # the answer says which offset to pass next
 ) -> Annotated[CallToolResult, BuildDataAnswer]:
     service = _service(ctx)
     answer = await _run(service, service.build_data(vin, region, search=search, limit=limit, offset=offset))
@@ -119,3 +107,25 @@ def _result(text: str, structured: dict[str, object], service: VinService) -> Ca
     return CallToolResult(
         content=[TextContent(type="text", text=redact(text, service.settings.api_key))], structured_content=structured
     )
+
+
+def build_tools() -> list[Tool]:
+    """Both tools, their published schemas compacted (validation still uses the full pydantic models)."""
+    tools = [
+        Tool.from_function(
+            lookup_vin, title="Look up a VIN", description=LOOKUP_DESCRIPTION, annotations=READ_ONLY_REMOTE
+        ),
+        Tool.from_function(
+            get_factory_build_data,
+            title="Factory build data for a VIN",
+            description=BUILD_DATA_DESCRIPTION,
+            annotations=READ_ONLY_REMOTE,
+        ),
+    ]
+    for tool in tools:
+        tool.parameters = compact_schema(tool.parameters, output=False)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(
+                tool.fn_metadata.output_schema, output=True, loose=LOOSE_OUTPUT_PROPERTIES
+            )
+    return tools
