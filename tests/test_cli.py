@@ -68,8 +68,8 @@ def test_lookup_prints_exactly_what_the_assistant_gets(
 @pytest.mark.parametrize(
     ("argv", "expected", "needle"),
     [
-        (["lookup", fa.POLO], ExitCode.CONFIDENT, "Confidence: high"),
-        (["lookup", fa.REDUCED], ExitCode.CONFIRM, "Confidence: low"),
+        (["lookup", fa.POLO], ExitCode.CONFIDENT, "confidence high"),
+        (["lookup", fa.REDUCED], ExitCode.CONFIRM, "confidence low"),
         (["lookup", fa.CANDIDATES, "--candidates"], ExitCode.CONFIRM, "Candidates"),
         (["lookup", fa.MAKE_MISMATCH], ExitCode.CONFIRM, "belongs to Toyota"),
         (["lookup", fa.NO_MATCH_NULL], ExitCode.NOT_FOUND, "NO MATCH"),

@@ -85,9 +85,9 @@ async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, set
     }
     assert data["confidence"]["level"] == "high" and data["confidence"]["vendor"] == "standard"
     assert data["colour"] == "Black"
-    assert data["write_off"] == {"summary": "No write-off recorded."}
+    assert data["write_off"] == {"summary": "None recorded."}
     assert "id" not in data["vehicle"]  # ids the assistant cannot use are dropped
-    assert "Volkswagen Polo" in text(result) and "Confidence: high" in text(result)
+    assert "Volkswagen Polo" in text(result) and "confidence high" in text(result)
     assert fake.calls()[0].query["region"] == "nz"
 
 
@@ -146,7 +146,7 @@ async def test_no_match_shows_what_the_authority_described(settings: Settings) -
     async with connect(settings) as client:
         result = await lookup(client, fa.NO_MATCH_NULL)
     assert result.structured_content["registration_description"] == "1998 HOLDEN COMMODORE VT SEDAN"  # type: ignore[index]
-    assert 'Registration record (unverified source text): "1998 HOLDEN COMMODORE VT SEDAN"' in text(result)
+    assert 'Registry text (unverified): "1998 HOLDEN COMMODORE VT SEDAN"' in text(result)
 
 
 async def test_write_off_history(settings: Settings) -> None:

@@ -216,7 +216,7 @@ def condense_writeoff(info: WriteoffInfo | None) -> WriteOff:
         for i in info.incident_list[:INCIDENTS_LIMIT]
     ]
     if not incidents:
-        return WriteOff(summary="No write-off recorded.")
+        return WriteOff(summary="None recorded.")
     count = len(info.incident_list)
     described = "; ".join(
         ", ".join(p for p in (i.code or i.type, i.jurisdiction, i.date) if p) or "no details" for i in incidents[:3]

@@ -14,32 +14,40 @@ from .vin import VinDecode
 _STATUS_LINES = {
     "matched": "matched",
     "candidates": "several possible vehicles",
-    "no_match": "NO MATCH: AutoGrab found no vehicle for this VIN",
-    "offline": "offline decode only (no AUTOGRAB_API_KEY)",
+    "no_match": "NO MATCH",
+    "offline": "offline decode only",
 }
 
 
 def render_lookup(answer: LookupAnswer) -> str:
-    lines = [f"VIN {answer.vin} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}"]
+    confidence = answer.confidence
+    sure = answer.status == "matched" and confidence.level == "high"
+    head = f"VIN {answer.vin} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}, confidence {confidence.level}"
+    lines = [f"{head}."]
+    if not sure:
+        # Below "high" the assistant needs the why and the what-to-do; at "high" the tool description says it.
+        vendor = f" AutoGrab's own confidence: {confidence.vendor}." if confidence.vendor else ""
+        lines[0] = f"{head}.{vendor} {' '.join(confidence.reasons)}".rstrip()
+        lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
         lines.extend(_vehicle_lines(answer.vehicle))
-    if answer.colour:
-        lines.append(f"Colour: {_quote(answer.colour)}")
-    confidence = answer.confidence
-    vendor = f", AutoGrab: {confidence.vendor}" if confidence.vendor else ""
-    lines.append(f"Confidence: {confidence.level}{vendor}. {' '.join(confidence.reasons)}".rstrip())
-    lines.append(f"Advice: {confidence.advice}")
     if answer.candidates:
         lines.append("Candidates (best first):")
         lines.extend(f"{i}. {line}" for i, line in enumerate(answer.candidates, start=1))
+    facts = []
+    if answer.colour:
+        facts.append(f"Colour: {_quote(answer.colour)}.")
     if answer.registration_description:
-        lines.append(f"Registration record (unverified source text): {_quote(answer.registration_description)}")
+        facts.append(f"Registry text (unverified): {_quote(answer.registration_description)}")
+    if facts:
+        lines.append(" ".join(facts))
     if answer.write_off:
         lines.append(f"Write-off: {answer.write_off.summary}")
     if answer.extended_data:
         pairs = "; ".join(f"{key}: {_quote(value)}" for key, value in answer.extended_data.items())
         lines.append(f"Registration data (unverified): {pairs}")
-    lines.append(f"VIN decode: {render_decode(answer.decode)}")
+    if not sure:  # a sure match already agrees with everything the VIN encodes
+        lines.append(f"VIN decode: {render_decode(answer.decode)}")
     if answer.note:
         lines.append(f"Note: {answer.note}")
     if answer.provenance and answer.provenance.cached:
@@ -48,6 +56,7 @@ def render_lookup(answer: LookupAnswer) -> str:
 
 
 def render_decode(decode: VinDecode) -> str:
+    """What the VIN itself says."""
     maker = decode.manufacturer or f"unknown manufacturer (WMI {decode.wmi})"
     where = decode.country or decode.continent or "unknown country"
     check = {
@@ -56,8 +65,7 @@ def render_decode(decode: VinDecode) -> str:
         "not_verifiable": "check digit not verifiable (not used outside North America)",
     }[decode.check_digit]
     if decode.model_years:
-        years = " or ".join(str(y) for y in decode.model_years)
-        year = f"model year {years}"
+        year = f"model year {' or '.join(str(y) for y in decode.model_years)}"
     else:
         year = "model year not encoded"
     return f"{maker}, built in {where}; {check}; {year}."
@@ -79,7 +87,8 @@ def render_build_data(answer: BuildDataAnswer) -> str:
 
 def _vehicle_lines(vehicle: Vehicle) -> list[str]:
     name = vehicle.title or " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if p)
-    lines = [f"Vehicle: {name}" + (f" (series {vehicle.series})" if vehicle.series else "")]
+    if vehicle.series and vehicle.series not in name.split():
+        name += f" (series {vehicle.series})"
     body = ", ".join(
         p
         for p in (
@@ -105,11 +114,10 @@ def _vehicle_lines(vehicle: Vehicle) -> list[str]:
     )
     drivetrain = ", ".join(p for p in (vehicle.transmission, vehicle.drive) if p)
     specs = "; ".join(p for p in (body, ", ".join(p for p in (engine, output) if p), drivetrain) if p)
-    if specs:
-        lines.append(f"Specs: {specs}")
+    lines = [f"{name}" + (f". {specs}." if specs else "")]
     if vehicle.options:
-        packs = "; ".join(_quote(o.name) + (f" ({o.price:,})" if o.price is not None else "") for o in vehicle.options)
-        lines.append(f"Option packs (price): {packs}")
+        # One quotation for the whole list: the names are API text, the prices are in the structured answer.
+        lines.append(f"Options: {_quote('; '.join(option.name for option in vehicle.options))}")
     return lines
 
 
