@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests import fake_autograb as fa
 from vin_mcp.errors import ConfigurationError
-from vin_mcp.http import create_http_app, uvicorn_config
+from vin_mcp.http import bind_socket, create_http_app, uvicorn_config
 from vin_mcp.settings import HttpSettings, Settings
 
 pytestmark = pytest.mark.anyio
@@ -39,7 +39,7 @@ MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, 
 def serving(settings: Settings, http: HttpSettings) -> Iterator[str]:
     """The real uvicorn server in a thread, on a free loopback port; yields the base URL."""
     config = uvicorn_config(create_http_app(settings, http), http.model_copy(update={"port": 0}), "WARNING")
-    sock = config.bind_socket()
+    sock = bind_socket("127.0.0.1", 0)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -8,6 +8,7 @@ families that share WMIs and compared by family. A name we cannot place is never
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -158,6 +159,7 @@ def normalise_name(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
 
 
+@functools.lru_cache(maxsize=512)
 def families_of(name: str | None) -> frozenset[str]:
     """The families a manufacturer or make name belongs to; empty when it cannot be placed."""
     if not name:

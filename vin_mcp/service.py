@@ -5,6 +5,7 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ class VinService:
 
         self._lookups: SingleFlightCache[VinSearchResponse] = SingleFlightCache(settings.cache_size, lookup_ttl)
         self._builds: SingleFlightCache[BuildDataResponse] = SingleFlightCache(settings.cache_size, build_ttl)
+        self._answers: OrderedDict[tuple[str, str, bool, int], tuple[VinSearchResponse, LookupAnswer]] = OrderedDict()
 
     async def lookup(
         self,
@@ -81,8 +83,22 @@ class VinService:
                     reference_id=clean_text(tag, 100) if tag else None,
                 ),
             )
-        answer = lookup_answer(decode, chosen_region, cached.value, extended_requested=include_extended_data)
+        answer = self._assessed(cached.value, decode, chosen_region, include_extended_data).model_copy()
         answer.provenance = _provenance(cached)
+        return answer
+
+    def _assessed(self, response: VinSearchResponse, decode: VinDecode, region: str, extended: bool) -> LookupAnswer:
+        """The answer built from a response, built once per cached response rather than on every hit."""
+        memo_key = (decode.vin, region, extended, id(response))
+        memo = self._answers.get(memo_key)
+        # The response itself is kept beside the answer, so its id cannot be reused by another object.
+        if memo is not None and memo[0] is response:
+            self._answers.move_to_end(memo_key)
+            return memo[1]
+        answer = lookup_answer(decode, region, response, extended_requested=extended)
+        self._answers[memo_key] = (response, answer)
+        while len(self._answers) > self.settings.cache_size:
+            self._answers.popitem(last=False)
         return answer
 
     async def build_data(
