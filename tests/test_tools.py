@@ -110,7 +110,7 @@ async def test_confidence_reasons(settings: Settings, vin: str, level: str, reas
     if reason:
         assert any(reason in r for r in confidence["reasons"]), confidence["reasons"]
         assert "confirm" in confidence["advice"]
-        assert "registration description" in confidence["advice"]
+        assert "registry text" in confidence["advice"]
     else:
         assert confidence.get("reasons", []) == []
 

@@ -35,7 +35,7 @@ YEAR_TOLERANCE = 1
 
 ADVICE_HIGH = "Safe to tell the user this is the vehicle."
 ADVICE_CONFIRM = (
-    "Show the user the registration description and ask them to confirm make, model and year before relying on this."
+    "Show the user the registry text and ask them to confirm make, model and year before relying on this."
 )
 ADVICE_CANDIDATES = (
     "Several vehicles fit: show the candidates and ask the user which one matches "

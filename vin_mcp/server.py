@@ -19,7 +19,7 @@ WEBSITE_URL = "https://github.com/vin-mcp/vin-mcp"
 INSTRUCTIONS = (
     "Use lookup_vin to identify a vehicle from its VIN; get_factory_build_data only for factory option "
     "codes or build date. Every lookup is billed and answers are cached, so do not repeat a call. "
-    "Confidence 'high': state the vehicle. 'medium' or 'low': show the registration description and "
+    "Confidence 'high': state the vehicle. 'medium' or 'low': show the registry text and "
     "ask the user to confirm. 'none': say no vehicle was found; never guess one."
 )
 
