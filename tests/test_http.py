@@ -275,3 +275,19 @@ def test_command_serves_http_and_stops_on_sigterm(fake: fa.FakeAutoGrab) -> None
     assert process.returncode in (0, -signal.SIGTERM)
     assert stdout == ""  # logs and notices go to stderr
     assert fa.API_KEY not in stderr and "Traceback" not in stderr
+
+
+def test_command_says_plainly_when_the_port_is_taken() -> None:
+    with bind_socket("127.0.0.1", 0) as taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "vin_mcp", "--transport", "http", "--port", str(port)],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and "another address or port" in done.stderr
+    assert "Traceback" not in done.stderr

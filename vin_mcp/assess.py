@@ -34,9 +34,7 @@ INCIDENTS_LIMIT = 20
 YEAR_TOLERANCE = 1
 
 ADVICE_HIGH = "Safe to tell the user this is the vehicle."
-ADVICE_CONFIRM = (
-    "Show the user the registry text and ask them to confirm make, model and year before relying on this."
-)
+ADVICE_CONFIRM = "Show the user the registry text and ask them to confirm make, model and year before relying on this."
 ADVICE_CANDIDATES = (
     "Several vehicles fit: show the candidates and ask the user which one matches "
     "(badge, engine or body) before answering."

@@ -144,7 +144,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigurationError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}.",
+            "Choose another address or port (--host/--port, VIN_MCP_HTTP_HOST/VIN_MCP_HTTP_PORT), "
+            "or stop whatever is using it.",
+        ) from None
     sock.set_inheritable(True)
     return sock
 
