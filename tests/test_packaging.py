@@ -57,3 +57,14 @@ def test_manifest_user_config_matches_settings() -> None:
     settings = Settings.from_env({**env, "AUTOGRAB_API_KEY": "sec_x", "AUTOGRAB_REGION": "NZ"})
     assert settings.region == "nz" and settings.timeout == 10.0 and settings.reference_id is None
     assert fields["timeout"]["default"] == Settings.model_fields["timeout"].default
+
+
+def test_every_json_snippet_in_the_readme_parses() -> None:
+    import re
+
+    blocks = re.findall(r"```json\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    assert len(blocks) >= 3  # Claude Desktop, Cursor, VS Code
+    for block in blocks:
+        config = json.loads(block)
+        servers = config.get("mcpServers") or config.get("servers")
+        assert servers and all("command" in s or "url" in s for s in servers.values())
