@@ -49,7 +49,7 @@ class VinService:
 
         self._lookups: SingleFlightCache[VinSearchResponse] = SingleFlightCache(settings.cache_size, lookup_ttl)
         self._builds: SingleFlightCache[BuildDataResponse] = SingleFlightCache(settings.cache_size, build_ttl)
-        self._answers: OrderedDict[tuple[str, str, bool, int], tuple[VinSearchResponse, LookupAnswer]] = OrderedDict()
+        self._answers: OrderedDict[tuple[int, bool], tuple[VinSearchResponse, LookupAnswer]] = OrderedDict()
 
     async def lookup(
         self,
@@ -89,7 +89,7 @@ class VinService:
 
     def _assessed(self, response: VinSearchResponse, decode: VinDecode, region: str, extended: bool) -> LookupAnswer:
         """The answer built from a response, built once per cached response rather than on every hit."""
-        memo_key = (decode.vin, region, extended, id(response))
+        memo_key = (id(response), extended)
         memo = self._answers.get(memo_key)
         # The response itself is kept beside the answer, so its id cannot be reused by another object.
         if memo is not None and memo[0] is response:

@@ -36,7 +36,7 @@ Vin = Annotated[str, Field(description="Spaces and dashes are ignored.", max_len
 RegionArg = Literal["au", "nz", "uk"] | None  # omitted: the server's AUTOGRAB_REGION
 
 # Published as bare objects: their full shapes would cost every conversation about 270 tokens, and
-# assistants read the text answer. The shapes are the models in answers.py (and the README).
+# assistants read the text answer. Their shapes are the models in answers.py.
 LOOSE_OUTPUT_PROPERTIES = frozenset({"vehicle", "decode", "write_off", "extended_data", "provenance"})
 # Destructive and idempotent hints mean nothing for a read-only tool (MCP spec), so they are not sent.
 READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
