@@ -146,3 +146,25 @@ def test_the_installed_command(fake: fa.FakeAutoGrab) -> None:
     assert json.loads(done.stdout)["vehicle"]["model"] == "Polo"
     assert done.stderr == ""
     assert fake.calls()[0].query["region"] == "nz"
+
+
+def test_an_internal_error_is_one_line_and_exit_5(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vin_mcp.service import VinService
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(VinService, "lookup", broken)  # fault injection: no real input reaches this path
+    code, out, err = run(capsys, "lookup", fa.POLO)
+    assert code == ExitCode.INTERNAL and out == ""
+    assert err.strip() == "vin-mcp: internal error (RuntimeError); run again with --log-level DEBUG and report it."
+
+
+def test_unknown_transport_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VIN_MCP_TRANSPORT", "carrier-pigeon")
+    code, out, err = run(capsys)
+    assert code == 2 and out == "" and "VIN_MCP_TRANSPORT" in err and "stdio or http" in err

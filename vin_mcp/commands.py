@@ -124,9 +124,13 @@ def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]]) 
     except VinMcpError as error:
         _print(sys.stderr, settings, f"vin-mcp: {error}")
         return error_exit_code(error)
-    except Exception:
-        logger.exception("Unexpected failure")
-        print("vin-mcp: internal error; run again with --log-level DEBUG and report it.", file=sys.stderr)
+    except Exception as error:
+        # The traceback is for maintainers (--log-level DEBUG); the person at the terminal gets one line.
+        logger.debug("Unexpected failure", exc_info=True)
+        print(
+            f"vin-mcp: internal error ({type(error).__name__}); run again with --log-level DEBUG and report it.",
+            file=sys.stderr,
+        )
         return ExitCode.INTERNAL
 
 
