@@ -291,3 +291,17 @@ def test_command_says_plainly_when_the_port_is_taken() -> None:
     assert done.returncode == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and "another address or port" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_allow_lists_for_a_specific_address_and_listed_names() -> None:
+    from vin_mcp.http import transport_security
+
+    http = HttpSettings(host="10.0.0.5", token=TOKEN, allowed_hosts=("vin.example.com", "b.example:81"))  # type: ignore[arg-type]
+    hosts = transport_security(http).allowed_hosts
+    assert {"10.0.0.5", "10.0.0.5:*", "vin.example.com", "vin.example.com:*", "b.example:81"} <= set(hosts)
+    assert "b.example:81:*" not in hosts and "b.example" not in hosts
+    assert {"127.0.0.1:*", "localhost", "[::1]:*"} <= set(hosts)
+    ipv6 = transport_security(HttpSettings(host="fd00::1", token=TOKEN)).allowed_hosts  # type: ignore[arg-type]
+    assert {"[fd00::1]", "[fd00::1]:*"} <= set(ipv6)
+    wildcard = transport_security(HttpSettings(host="0.0.0.0", token=TOKEN, allowed_hosts=("a.example",)))  # type: ignore[arg-type]
+    assert "0.0.0.0" not in wildcard.allowed_hosts and "a.example" in wildcard.allowed_hosts

@@ -48,33 +48,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--stateless", action="store_true", default=None, help="no sessions, JSON responses: for replicas"
     )
 
+    # What both one-VIN commands take.
+    one_vin = argparse.ArgumentParser(add_help=False)
+    one_vin.add_argument("vin")
+    one_vin.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    one_vin.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+
     commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}")
-    lookup = commands.add_parser(
-        "lookup",
-        help="look up a VIN",
-        description="Print the lookup_vin answer for a VIN.",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    lookup.add_argument("vin")
-    lookup.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
-    lookup.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+
+    def command(name: str, summary: str, tool: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[one_vin],
+            help=summary,
+            description=f"Print the {tool} answer for a VIN.",
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    lookup = command("lookup", "look up a VIN", "lookup_vin")
     lookup.add_argument("--extended", action="store_true", help="include the registration authority's record")
     lookup.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
 
-    build = commands.add_parser(
-        "build-data",
-        help="factory build data for a VIN",
-        description="Print the get_factory_build_data answer for a VIN.",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    build.add_argument("vin")
-    build.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    build = command("build-data", "factory build data for a VIN", "get_factory_build_data")
     build.add_argument("--search", help="only codes whose code or description contains this text")
     build.add_argument("--limit", type=int, default=DEFAULT_BUILD_CODES_LIMIT, help=f"1-{MAX_BUILD_CODES_LIMIT}")
     build.add_argument("--offset", type=int, default=0)
-    build.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
     return parser
 
 

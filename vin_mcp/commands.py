@@ -90,7 +90,7 @@ def run_lookup(
         answer = await service.lookup(
             vin, region, include_extended_data=include_extended_data, prefer_more_results=prefer_more_results
         )
-        _print(sys.stdout, settings, json.dumps(answer.dump(), indent=2) if as_json else render_lookup(answer))
+        _print(sys.stdout, settings, _as_json(answer) if as_json else render_lookup(answer))
         return lookup_exit_code(answer)
 
     return _run(settings, call)
@@ -108,7 +108,7 @@ def run_build_data(
 ) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
         answer = await service.build_data(vin, region, search=search, limit=limit, offset=offset)
-        _print(sys.stdout, settings, json.dumps(answer.dump(), indent=2) if as_json else render_build_data(answer))
+        _print(sys.stdout, settings, _as_json(answer) if as_json else render_build_data(answer))
         return build_data_exit_code(answer)
 
     return _run(settings, call)
@@ -132,6 +132,11 @@ def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]]) 
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+
+
+def _as_json(answer: LookupAnswer | BuildDataAnswer) -> str:
+    """The structuredContent the tool returns, indented for people."""
+    return json.dumps(answer.dump(), indent=2)
 
 
 def _print(stream: TextIO, settings: Settings, text: str) -> None:
