@@ -156,7 +156,7 @@ REDUCED = eu_vin(2)
 CANDIDATES = eu_vin(3)
 NO_MATCH_NULL = eu_vin(4)
 NO_MATCH_BARE = eu_vin(5)
-NO_MATCH_FALSE = eu_vin(6)
+SUCCESS_FALSE = eu_vin(6)  # a bare "success": false is a failure, never a miss
 NO_MATCH_404 = eu_vin(7)
 WRITTEN_OFF = eu_vin(8)
 EXTENDED = eu_vin(9)
@@ -270,7 +270,7 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
         ),
     )
     search(NO_MATCH_BARE, Reply(body={"success": True, "vin": NO_MATCH_BARE}))
-    search(NO_MATCH_FALSE, Reply(body={"success": False}))
+    search(SUCCESS_FALSE, Reply(body={"success": False}))
     search(NO_MATCH_404, Reply(status=404, body={"error": True, "message": "Vehicle not found"}))
     search(
         WRITTEN_OFF,

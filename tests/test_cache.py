@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
 import anyio
 import pytest
+from pydantic import BaseModel
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
@@ -21,108 +25,129 @@ class Clock:
         return self.now
 
 
-def make_cache(clock: Clock, max_entries: int = 3, ttl: float = 60.0) -> SingleFlightCache[str]:
-    return SingleFlightCache(max_entries, lambda value: 5.0 if value == "miss" else ttl, monotonic=clock)
+class Answer(BaseModel):
+    v: str
+
+
+@asynccontextmanager
+async def make_cache(
+    clock: Clock, max_entries: int = 3, ttl: float = 60.0, max_bytes: int = 1 << 20
+) -> AsyncIterator[SingleFlightCache[Answer]]:
+    async with anyio.create_task_group() as tasks:
+        yield SingleFlightCache(
+            Answer,
+            tasks,
+            max_entries=max_entries,
+            ttl_for=lambda answer: 5.0 if answer.v == "miss" else ttl,
+            max_bytes=max_bytes,
+            monotonic=clock,
+        )
+
+
+def answer(value: str) -> Callable[[], Awaitable[Answer]]:
+    async def fetch() -> Answer:
+        return Answer(v=value)
+
+    return fetch
 
 
 async def test_ttl_expiry_and_per_value_ttl() -> None:
     clock, fetched = Clock(), []
 
-    async def fetch(value: str) -> str:
-        fetched.append(value)
-        return value
+    def fetch(value: str) -> Callable[[], Awaitable[Answer]]:
+        async def go() -> Answer:
+            fetched.append(value)
+            return Answer(v=value)
 
-    cache = make_cache(clock)
-    assert (await cache.get("a", lambda: fetch("hit"))).from_cache is False
-    assert (await cache.get("a", lambda: fetch("hit"))).from_cache is True
-    await cache.get("b", lambda: fetch("miss"))
-    clock.now += 10  # past the miss TTL, within the hit TTL
-    assert (await cache.get("a", lambda: fetch("hit"))).from_cache is True
-    assert (await cache.get("b", lambda: fetch("miss"))).from_cache is False
-    clock.now += 61
-    assert (await cache.get("a", lambda: fetch("hit"))).from_cache is False
+        return go
+
+    async with make_cache(clock) as cache:
+        assert (await cache.get("a", fetch("hit"))).from_cache is False
+        assert (await cache.get("a", fetch("hit"))).from_cache is True
+        await cache.get("b", fetch("miss"))
+        clock.now += 10  # past the miss TTL, within the hit TTL
+        assert (await cache.get("a", fetch("hit"))).from_cache is True
+        assert (await cache.get("b", fetch("miss"))).from_cache is False
+        clock.now += 61
+        assert (await cache.get("a", fetch("hit"))).from_cache is False
     assert fetched == ["hit", "miss", "miss", "hit"]
 
 
 async def test_lru_bound() -> None:
-    clock = Clock()
-    cache = make_cache(clock, max_entries=2)
+    async with make_cache(Clock(), max_entries=2) as cache:
+        for key in ("a", "b", "a", "c"):  # touching "a" makes "b" the least recently used
+            await cache.get(key, answer("v"))
+        assert len(cache) == 2
+        assert cache.peek("a") is not None and cache.peek("c") is not None and cache.peek("b") is None
 
-    async def value() -> str:
-        return "v"
 
-    for key in ("a", "b", "a", "c"):  # touching "a" makes "b" the least recently used
-        await cache.get(key, value)
-    assert len(cache) == 2
-    assert cache.peek("a") is not None and cache.peek("c") is not None and cache.peek("b") is None
+async def test_bounded_in_bytes_and_kept_as_compact_json() -> None:
+    async with make_cache(Clock(), max_entries=100, max_bytes=100) as cache:
+        for key in "abcdef":
+            await cache.get(key, answer(key * 20))  # {"v":"aaaa…"} is 28 bytes
+        assert cache.entry_bytes("f") == len(b'{"v":""}') + 20
+        assert cache.bytes_used <= 100 and len(cache) == 3
+        assert cache.peek("a") is None and cache.peek("f") == cache.peek("f")
+        served = cache.peek("f")
+        assert served is not None and served.value == Answer(v="f" * 20)
+        served.value.v = "changed by one caller"
+        assert cache.peek("f").value.v == "f" * 20  # type: ignore[union-attr]  # each caller gets a copy
 
 
 async def test_zero_ttl_keeps_nothing() -> None:
-    cache = make_cache(Clock(), ttl=0)
-
-    async def value() -> str:
-        return "v"
-
-    await cache.get("a", value)
-    assert len(cache) == 0
+    async with make_cache(Clock(), ttl=0) as cache:
+        await cache.get("a", answer("v"))
+        assert len(cache) == 0
 
 
 async def test_failures_are_shared_but_not_cached() -> None:
-    cache = make_cache(Clock())
     attempts = 0
 
-    async def failing() -> str:
+    async def failing() -> Answer:
         nonlocal attempts
         attempts += 1
         await anyio.sleep(0.05)
         raise RuntimeError("upstream down")
 
     errors: list[BaseException] = []
+    async with make_cache(Clock()) as cache:
 
-    async def one() -> None:
-        try:
+        async def one() -> None:
+            try:
+                await cache.get("a", failing)
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(10):
+                tg.start_soon(one)
+        assert attempts == 1 and len(errors) == 10
+        with pytest.raises(RuntimeError):
             await cache.get("a", failing)
-        except RuntimeError as exc:
-            errors.append(exc)
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(10):
-            tg.start_soon(one)
-    assert attempts == 1 and len(errors) == 10
-    with pytest.raises(RuntimeError):
-        await cache.get("a", failing)
     assert attempts == 2
 
 
-async def test_cancelled_leader_does_not_strand_followers() -> None:
-    cache = make_cache(Clock())
-    started = anyio.Event()
+async def test_a_paid_fetch_outlives_every_caller_who_gave_up() -> None:
+    """Callers cancelled mid-fetch do not cancel it: it completes, is cached, and the next caller pays nothing."""
+    started, fetches = anyio.Event(), []
 
-    async def slow() -> str:
+    async def slow() -> Answer:
+        fetches.append(1)
         started.set()
-        await anyio.sleep(10)
-        return "never"
+        await anyio.sleep(0.2)
+        return Answer(v="paid for")
 
-    async def quick() -> str:
-        return "quick"
-
-    results: list[str] = []
-    async with anyio.create_task_group() as tg:
-        leader_scope = anyio.CancelScope()
-
-        async def leader() -> None:
-            with leader_scope:
-                await cache.get("a", slow)
-
-        async def follower() -> None:
-            results.append((await cache.get("a", quick)).value)
-
-        tg.start_soon(leader)
-        await started.wait()
-        tg.start_soon(follower)
-        await anyio.sleep(0.01)
-        leader_scope.cancel()
-    assert results == ["quick"]
+    async with make_cache(Clock()) as cache:
+        with anyio.move_on_after(0.05) as impatient:
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(cache.get, "a", slow)
+        assert impatient.cancelled_caught and started.is_set() and cache.peek("a") is None
+        await anyio.sleep(0.3)
+        later = cache.peek("a")
+        assert later is not None and later.value.v == "paid for"
+        assert (await cache.get("a", slow)).from_cache is True
+    assert fetches == [1]
 
 
 async def test_asking_for_more_is_never_served_from_less(fake: fa.FakeAutoGrab, settings: Settings) -> None:

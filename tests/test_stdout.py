@@ -89,9 +89,15 @@ def test_stdout_carries_only_protocol_messages(fake: fa.FakeAutoGrab, tmp_path: 
     assert "error" in replies[4]
     assert len(replies[5]["result"]["tools"]) == 2
     assert replies[6]["result"]["isError"] is False
-    recovering = {"429_reset", "429_retry_after", "flaky_503"}  # these succeed after a wait or retry
+    recovering = {"429_reset", "429_retry_after", "flaky_503"}  # these succeed after a wait or retry...
     for i, fault in enumerate(fa.FAULTS):
-        assert replies[10 + i]["result"]["isError"] is (fault not in recovering), fault
+        result = replies[10 + i]["result"]
+        if fault in recovering:
+            # ...but all faults run at once here, and 429_far closes the shared window for 60 s: a call
+            # that needs another attempt may instead be told when to retry, without sending.
+            assert result["isError"] is False or "rate limit" in result["content"][0]["text"], fault
+        else:
+            assert result["isError"] is (fault not in recovering), fault
     for id_ in (7, 8, 9, 99):
         assert replies[id_]["result"]["isError"] is True, replies[id_]
     assert replies[100]["result"]["isError"] is False  # still serving after all of that

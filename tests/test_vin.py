@@ -14,7 +14,7 @@ from vin_mcp.vin import compute_check_digit, decode_vin, normalise_vin, validate
         ("1hgcm82633a004352", "1HGCM82633A004352"),
         ("  1HG CM826 33A004352 ", "1HGCM82633A004352"),
         ("1HG-CM826-33A-004352", "1HGCM82633A004352"),
-        ("1HG.CM826_33A004352\n", "1HGCM82633A004352"),
+        ("1HG CM826-33A004352\n", "1HGCM82633A004352"),
         ("WVW\tZZZ6RZAU020000", "WVWZZZ6RZAU020000"),
     ],
 )

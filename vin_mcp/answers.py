@@ -117,6 +117,17 @@ class LookupAnswer(Compact):
     provenance: Provenance | None = None
 
 
+class BuildFacts(Compact):
+    """What is cached of a build-data answer: the codes cleaned once, as "code: description" lines."""
+
+    found: bool
+    build_date: str | None = None
+    make: str | None = None
+    model: str | None = None
+    codes: list[str] = Field(default_factory=list)
+    codes_sent: int = 0  # how many AutoGrab sent; more than len(codes) when the cap cut the list
+
+
 BuildStatus = Literal["found", "not_available"]
 
 

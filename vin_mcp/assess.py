@@ -6,10 +6,9 @@ match against what the VIN itself encodes (check digit, manufacturer, model year
 
 from __future__ import annotations
 
-from typing import Any
-
 from .answers import (
     BuildDataAnswer,
+    BuildFacts,
     Confidence,
     ConfidenceLevel,
     Incident,
@@ -19,17 +18,9 @@ from .answers import (
     WriteOff,
 )
 from .brands import same_maker
-from .sanitise import clean_optional, clean_text
-from .upstream import BuildDataResponse, RawVehicle, VinSearchResponse, WriteoffInfo
+from .upstream import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
 from .vin import VinDecode
 
-# Caps on third-party text, so one odd record cannot flood the assistant's context.
-DESCRIPTION_LIMIT = 300
-FIELD_LIMIT = 120
-EXTENDED_FIELDS_LIMIT = 40
-OPTIONS_LIMIT = 40
-CANDIDATES_LIMIT = 10
-INCIDENTS_LIMIT = 20
 # The year AutoGrab reports is often the release or build year, one off the model year.
 YEAR_TOLERANCE = 1
 
@@ -57,12 +48,12 @@ def lookup_answer(
     extended_requested: bool = False,
 ) -> LookupAnswer:
     vehicle = condense_vehicle(response.vehicle) if response.vehicle else None
-    candidates = [candidate_line(v) for v in response.additional_vehicles[:CANDIDATES_LIMIT]]
+    candidates = [candidate_line(v) for v in response.additional_vehicles]
     candidates = [line for line in candidates if line]
     status = "candidates" if candidates else "matched" if vehicle else "no_match"
 
     note = None
-    extended = condense_extended(response.registration_data) if extended_requested else None
+    extended = response.registration_data if extended_requested else None
     if extended_requested and not extended:
         note = "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
 
@@ -72,8 +63,8 @@ def lookup_answer(
         region=region,
         vehicle=vehicle,
         confidence=assess_confidence(decode, response, vehicle, len(candidates)),
-        registration_description=clean_optional(response.upstream_vehicle, DESCRIPTION_LIMIT),
-        colour=clean_optional(response.colour, FIELD_LIMIT),
+        registration_description=response.upstream_vehicle,
+        colour=response.colour,
         write_off=condense_writeoff(response.writeoff_info) if vehicle or response.writeoff_info else None,
         extended_data=extended,
         candidates=candidates,
@@ -99,7 +90,7 @@ def assess_confidence(
     vehicle: Vehicle | None,
     candidate_count: int,
 ) -> Confidence:
-    vendor = clean_optional(response.confidence, 20)
+    vendor = response.confidence
     vendor_level = vendor.lower() if vendor else None
     if vehicle is None:
         if candidate_count:
@@ -149,40 +140,34 @@ def assess_confidence(
     return Confidence(level=level, vendor=vendor, reasons=conflicts, advice=advice)
 
 
-def condense_vehicle(raw: RawVehicle) -> Vehicle:
-    def text(value: str | None) -> str | None:
-        return clean_optional(value, FIELD_LIMIT)
-
-    body = " ".join(part for part in (text(raw.body_type), text(raw.body_config)) if part) or None
+def condense_vehicle(raw: VendorVehicle) -> Vehicle:
+    body = " ".join(part for part in (raw.body_type, raw.body_config) if part) or None
     return Vehicle(
-        title=text(raw.title),
+        title=raw.title,
         year=_year(raw.year),
-        make=text(raw.make),
-        model=text(raw.model),
-        badge=text(raw.badge),
-        series=text(raw.series),
+        make=raw.make,
+        model=raw.model,
+        badge=raw.badge,
+        series=raw.series,
         body=body,
         doors=raw.num_doors,
         seats=raw.num_seats,
-        transmission=text(raw.transmission or raw.transmission_type),
-        fuel=text(raw.fuel_type or raw.fuel),
-        drive=text(raw.drive_type or raw.drive),
+        transmission=raw.transmission or raw.transmission_type,
+        fuel=raw.fuel_type or raw.fuel,
+        drive=raw.drive_type or raw.drive,
         engine_cc=raw.capacity_cc,
         cylinders=raw.num_cylinders,
         power_kw=_tidy(raw.power_kw),
         torque_nm=_tidy(raw.torque_nm),
         options=[
-            OptionPack(
-                name=clean_text(option.detail, FIELD_LIMIT),
-                price=round(option.price) if option.price is not None else None,
-            )
-            for option in raw.options[:OPTIONS_LIMIT]
+            OptionPack(name=option.detail, price=round(option.price) if option.price is not None else None)
+            for option in raw.options
             if option.detail
         ],
     )
 
 
-def candidate_line(raw: RawVehicle) -> str:
+def candidate_line(raw: VendorVehicle) -> str:
     """One line that tells candidates apart: title, series, body, engine, transmission."""
     vehicle = condense_vehicle(raw)
     name = vehicle.title or " ".join(
@@ -200,18 +185,12 @@ def candidate_line(raw: RawVehicle) -> str:
     return f"{name} ({shown})" if shown and name else name or shown
 
 
-def condense_writeoff(info: WriteoffInfo | None) -> WriteOff:
+def condense_writeoff(info: VendorWriteoff | None) -> WriteOff:
     if info is None:
         return WriteOff(summary="Not reported by AutoGrab: write-off status unknown.")
     incidents = [
-        Incident(
-            code=clean_optional(i.code, FIELD_LIMIT),
-            type=clean_optional(i.type_code, FIELD_LIMIT),
-            damage=clean_optional(i.damage_codes, FIELD_LIMIT),
-            jurisdiction=clean_optional(i.jurisdiction, FIELD_LIMIT),
-            date=clean_optional(i.recorded_date, 40),
-        )
-        for i in info.incident_list[:INCIDENTS_LIMIT]
+        Incident(code=i.code, type=i.type_code, damage=i.damage_codes, jurisdiction=i.jurisdiction, date=i.recorded_date)
+        for i in info.incident_list
     ]
     if not incidents:
         return WriteOff(summary="None recorded.")
@@ -224,41 +203,38 @@ def condense_writeoff(info: WriteoffInfo | None) -> WriteOff:
     return WriteOff(summary=f"Recorded as written off {times}: {described}{more}.", incidents=incidents)
 
 
-def condense_extended(data: dict[str, Any] | None) -> dict[str, str] | None:
-    if not data:
-        return None
-    condensed: dict[str, str] = {}
-    for key, value in list(data.items())[:EXTENDED_FIELDS_LIMIT]:
-        if value is None or isinstance(value, dict | list):
-            continue
-        text = clean_text(value, FIELD_LIMIT)
-        if text:
-            condensed[clean_text(key, 60)] = text
-    return condensed or None
+def build_facts(response: BuildDataResponse) -> BuildFacts:
+    """The build data worth keeping: codes as "code: description" lines, cleaned once at parse."""
+    vehicle = response.vehicle
+    if vehicle is None:
+        return BuildFacts(found=False)
+    return BuildFacts(
+        found=True,
+        build_date=vehicle.build_date,
+        make=vehicle.make,
+        model=vehicle.model,
+        codes=[f"{f.code}: {f.value}" if f.value else f.code for f in vehicle.features if f.code],
+        codes_sent=vehicle.features_sent,
+    )
 
 
 def build_data_answer(
     decode: VinDecode,
     region: str,
-    response: BuildDataResponse,
+    facts: BuildFacts,
     *,
     search: str | None,
     limit: int,
     offset: int,
 ) -> BuildDataAnswer:
-    vehicle = response.vehicle
-    if vehicle is None:
+    if not facts.found:
         return BuildDataAnswer(
             status="not_available",
             vin=decode.vin,
             region=region,
             note="AutoGrab has no factory build data for this VIN. Use lookup_vin for the registered vehicle.",
         )
-    codes = [
-        f"{clean_text(f.code, 20)}: {clean_text(f.value, FIELD_LIMIT)}" if f.value else clean_text(f.code, 20)
-        for f in vehicle.features
-        if f.code
-    ]
+    codes = facts.codes
     wanted = codes
     if search:
         needle = search.casefold()
@@ -267,27 +243,23 @@ def build_data_answer(
     next_offset = offset + limit if offset + limit < len(wanted) else None
     shown = len(wanted)
     if not page:
-        note = (
-            f"No codes match '{clean_text(search, 40)}'."
-            if search and not wanted
-            else f"offset {offset} is past the last of {shown} codes."
-        )
+        note = f"No codes match {search!r}." if search and not wanted else f"offset {offset} is past the last of {shown} codes."
     else:
-        note = f"Codes {offset + 1}-{offset + len(page)} of {shown}" + (
-            f" matching '{clean_text(search, 40)}'" if search else ""
-        )
+        note = f"Codes {offset + 1}-{offset + len(page)} of {shown}" + (f" matching {search!r}" if search else "")
         note += (
             f"; call again with offset={next_offset} for more, or narrow with search."
             if next_offset is not None
             else "; that is all."
         )
+    if facts.codes_sent > len(codes):
+        note += f" AutoGrab sent {facts.codes_sent} codes; only the first {len(codes)} are kept."
     return BuildDataAnswer(
         status="found",
         vin=decode.vin,
         region=region,
-        build_date=clean_optional(vehicle.build_date, 40),
-        make=clean_optional(vehicle.make, FIELD_LIMIT),
-        model=clean_optional(vehicle.model, FIELD_LIMIT),
+        build_date=facts.build_date,
+        make=facts.make,
+        model=facts.model,
         total_codes=len(codes),
         matching_codes=len(wanted) if search else None,
         offset=offset,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from . import __version__
 from .commands import EXIT_CODES_HELP, run_build_data, run_lookup
 from .errors import ConfigurationError
+from .redaction import Redactor, install_log_redaction
 from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from .settings import REGIONS, HttpSettings, Settings
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        # Every record from every library passes the root handler, where the key is removed.
+        install_log_redaction(Redactor([settings.api_key]))
         if args.command is None:
             _serve(args, settings)
             return

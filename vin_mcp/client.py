@@ -1,16 +1,20 @@
 """The AutoGrab v2 client: one request per call, retries, rate-limit pacing, error mapping.
 
 Knows HTTP and the vendor's payloads; knows nothing of MCP. Every failure leaves as one of
-the ``UpstreamError`` classes in ``errors``.
+the ``UpstreamError`` classes in ``errors``. A miss is only what the contract calls one (a null or
+absent vehicle, or a 404 whose body says the vehicle or VIN was not found); every other odd answer
+is a failure, so an outage is never reported as "no such vehicle".
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
+import math
 import random
+import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,11 +30,12 @@ from .errors import (
     ServiceUnavailableError,
     UnexpectedResponseError,
     UpstreamError,
+    UpstreamFailedError,
     UpstreamTimeoutError,
 )
-from .sanitise import clean_text
+from .pacing import RateLimitPacer
 from .settings import Settings
-from .upstream import BuildDataResponse, VinSearchResponse
+from .upstream import BuildDataResponse, Envelope, VinSearchResponse
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +45,23 @@ MAX_RETRIES = 2
 # Jittered exponential backoff: 0.5 s then 1 s (each +/-50 %), so many desks retrying at once
 # do not arrive together.
 BACKOFF_BASE_SECONDS = 0.5
-# Waiting for a rate-limit window is worth it when it reopens within a few seconds (the limit
-# is per second); longer than this and the assistant should hear when to retry instead.
+# A call waits for the rate-limit window at most this often and this long each time; beyond that the
+# assistant should hear when to retry instead.
+MAX_RATE_LIMIT_WAITS = 2
 MAX_RATE_LIMIT_WAIT_SECONDS = 5.0
 # All retries and waits of one call fit in this budget, well under the 60 s after which MCP
 # clients commonly give up on a request.
 RETRY_BUDGET_SECONDS = 25.0
-# Real answers are tens of kilobytes; anything this large is not an answer, and reading it
-# all would let a broken proxy exhaust memory.
+# Real answers are tens of kilobytes; anything this large is not an answer, and reading (or
+# decompressing) it all would let a broken proxy exhaust memory.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 USER_AGENT = "vin-mcp"
 
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-# Vendor messages that mean "no such vehicle" rather than "bad request".
-_NO_MATCH_WORDS = ("unsupported", "not found", "no vehicle", "no match", "no data")
+# The API's own words for a miss on a 404; a gateway's bare "Not Found" does not name a vehicle or VIN.
+_NOT_FOUND = re.compile(r"\b(vehicle|vin)s?\b.*\bnot found\b|\bno (matching )?vehicles?\b|\bno match", re.I)
+# Build data's documented "nothing for this VIN" message (status undocumented).
+_NO_BUILD_DATA = re.compile(r"\bunsupported\b|\bnot found\b|\bno (build )?data\b", re.I)
 
 Sleep = Callable[[float], Awaitable[None]]
 _Payload = TypeVar("_Payload", VinSearchResponse, BuildDataResponse)
@@ -72,15 +80,14 @@ class AutoGrabClient:
         settings: Settings,
         *,
         sleep: Sleep = anyio.sleep,
-        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        pacer: RateLimitPacer | None = None,
     ) -> None:
         self._http = http
         self._settings = settings
         self._sleep = sleep
-        self._clock = clock
-        # Rate-limit window as last reported by the API (shared by every caller of this client).
-        self._window_remaining: int | None = None
-        self._window_resets_at: float | None = None
+        self._monotonic = monotonic
+        self.pacer = pacer or RateLimitPacer(monotonic=monotonic, sleep=sleep)
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -104,63 +111,78 @@ class AutoGrabClient:
         if reference_id:
             params["reference_id"] = reference_id
         status, body = await self._get(f"/v2/vehicles/vins/{vin}", region, params)
-        if status == 404 or _is_no_match_envelope(body):
-            # The documented miss forms; a 404 body may still carry the authority's description.
-            return _parse(VinSearchResponse, _without_error(body))
-        _raise_for_envelope(status, body)
+        envelope = _envelope(body)
+        if status == 404:
+            if envelope.message and _NOT_FOUND.search(envelope.message):
+                # The API's miss; its body may still carry the registration authority's description.
+                return _parse(VinSearchResponse, {**body, "vehicle": None, "additional_vehicles": []})
+            raise _not_the_api(status, envelope)
+        _raise_for_envelope(status, envelope)
         return _parse(VinSearchResponse, body)
 
     async def build_data(self, vin: str, region: str) -> BuildDataResponse:
         """``GET /v2/vehicles/vins/{vin}/build-data``. No build data comes back as ``vehicle=None``."""
         status, body = await self._get(f"/v2/vehicles/vins/{vin}/build-data", region, {"region": region})
+        envelope = _envelope(body)
         # The build-data errors' status codes are undocumented: key off the body.
-        if status == 404 or _is_no_match_envelope(body):
-            return BuildDataResponse(success=False, vehicle=None)
-        _raise_for_envelope(status, body)
+        if envelope.error and envelope.message and _NO_BUILD_DATA.search(envelope.message):
+            return BuildDataResponse(vehicle=None)
+        if status == 404:
+            raise _not_the_api(status, envelope)
+        _raise_for_envelope(status, envelope)
         return _parse(BuildDataResponse, body)
 
-    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, Any]:
+    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if self._settings.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
         url = self._settings.base_url_for(region) + path
-        headers = {"ApiKey": self._settings.api_key.get_secret_value(), "Accept": "application/json"}
-        started = self._clock()
+        headers = {
+            "ApiKey": self._settings.api_key.get_secret_value(),
+            "Accept": "application/json",
+            # Compressed bodies are decoded by hand under the size cap (see _decompress).
+            "Accept-Encoding": "identity",
+        }
+        deadline = self._monotonic() + RETRY_BUDGET_SECONDS
+        waits_left = [MAX_RATE_LIMIT_WAITS]
         failures = 0
         while True:
-            await self._wait_for_rate_limit_window(started)
-            try:
-                status, response_headers, raw = await self._send(url, params, headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached the API, so retrying cannot bill twice.
+            attempt: tuple[int, httpx.Headers, bytes] | None = None
+            async with self.pacer.turn(deadline, MAX_RATE_LIMIT_WAIT_SECONDS, waits_left) as refusal:
+                if refusal is not None:
+                    raise _rate_limited(refusal.wait)
+                try:
+                    attempt = await self._send(url, params, headers)
+                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                    # Nothing reached the API, so retrying cannot bill twice (backoff below, outside the turn).
+                    connect_failure = ServiceUnavailableError(f"Could not connect to AutoGrab ({type(exc).__name__}).")
+                except (httpx.TimeoutException, TimeoutError) as exc:
+                    # The API may have done (and billed) the search: do not send it again.
+                    raise UpstreamTimeoutError(
+                        f"AutoGrab did not answer within {self._settings.timeout:g} seconds (AUTOGRAB_TIMEOUT)."
+                    ) from exc
+                except _BodyTooLarge as exc:
+                    raise UnexpectedResponseError(
+                        f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB."
+                    ) from exc
+                except httpx.HTTPError as exc:
+                    raise ServiceUnavailableError(
+                        f"The connection to AutoGrab broke while it was answering ({type(exc).__name__}).",
+                        "Try again in a moment; the answer was not received.",
+                    ) from exc
+                else:
+                    self.pacer.learn(attempt[0], attempt[1])
+            if attempt is None:
                 failures += 1
-                error = ServiceUnavailableError(f"Could not connect to AutoGrab ({type(exc).__name__}).")
-                await self._backoff_or_raise(error, failures, started)
+                await self._backoff_or_raise(connect_failure, failures, deadline)
                 continue
-            except httpx.TimeoutException as exc:
-                # The API may have done (and billed) the search: do not send it again.
-                raise UpstreamTimeoutError(
-                    f"AutoGrab did not answer within {self._settings.timeout:g} seconds (AUTOGRAB_TIMEOUT)."
-                ) from exc
-            except _BodyTooLarge as exc:
-                raise UnexpectedResponseError(
-                    f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB."
-                ) from exc
-            except httpx.HTTPError as exc:
-                raise ServiceUnavailableError(
-                    f"The connection to AutoGrab broke while it was answering ({type(exc).__name__}).",
-                    "Try again in a moment; the answer was not received.",
-                ) from exc
-            self._note_rate_limit(response_headers)
+            status, response_headers, raw = attempt
             logger.debug("AutoGrab %s -> HTTP %s", path, status)
 
             if status == 429:
-                wait = self._retry_wait(response_headers)
-                elapsed = self._clock() - started
-                if wait is not None and wait <= MAX_RATE_LIMIT_WAIT_SECONDS and elapsed + wait <= RETRY_BUDGET_SECONDS:
-                    logger.debug("Rate limited; waiting %.2f s as the API asked", wait)
-                    await self._sleep(wait)
-                    continue
-                raise _rate_limited(wait)
+                wait = self.pacer.closed_for()
+                if waits_left[0] <= 0 or wait > MAX_RATE_LIMIT_WAIT_SECONDS or self._monotonic() + wait > deadline:
+                    raise _rate_limited(wait)
+                continue  # the next turn waits for the window to reopen
             if status in (401, 403):
                 raise AuthenticationError(f"AutoGrab rejected the API key (HTTP {status}).")
             if status in _RETRYABLE_STATUSES:
@@ -168,15 +190,18 @@ class AutoGrabClient:
                 error = ServiceUnavailableError(
                     f"AutoGrab is unavailable (HTTP {status}, {failures} attempt{'s' if failures > 1 else ''})."
                 )
-                await self._backoff_or_raise(error, failures, started)
+                await self._backoff_or_raise(error, failures, deadline)
                 continue
 
-            body = _decode_json(raw, status)
-            if 400 <= status < 500 and isinstance(body, dict):
+            body = _decode_json(_decompress(raw, response_headers.get("content-encoding", "")), status)
+            if status >= 400 and isinstance(body, dict):
                 # Error statuses are partly undocumented: the endpoint reads the body to decide.
                 return status, body
             if status == 404:
-                raise UnexpectedResponseError("Unexpected response from the API: HTTP 404 without a JSON body.")
+                raise UnexpectedResponseError(
+                    "Unexpected response: HTTP 404 without a JSON body, so not from the AutoGrab API.",
+                    "Check that AUTOGRAB_BASE_URL points at the AutoGrab API; nothing is known about the vehicle.",
+                )
             if status >= 400:
                 raise BadRequestError(f"AutoGrab refused the request (HTTP {status}).")
             if status >= 300 or not isinstance(body, dict):
@@ -186,142 +211,116 @@ class AutoGrabClient:
     async def _send(
         self, url: str, params: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, httpx.Headers, bytes]:
+        """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
+        read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
         self.requests_sent += 1
-        async with self._http.stream("GET", url, params=params, headers=headers) as response:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                raise _BodyTooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
+        with anyio.fail_after(self._settings.timeout):
+            async with self._http.stream("GET", url, params=params, headers=headers) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                     raise _BodyTooLarge
-                chunks.append(chunk)
-            return response.status_code, response.headers, b"".join(chunks)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise _BodyTooLarge
+                    chunks.append(chunk)
+                return response.status_code, response.headers, b"".join(chunks)
 
-    async def _backoff_or_raise(self, error: UpstreamError, failures: int, started: float) -> None:
+    async def _backoff_or_raise(self, error: UpstreamError, failures: int, deadline: float) -> None:
         delay = BACKOFF_BASE_SECONDS * 2 ** (failures - 1) * random.uniform(0.5, 1.5)
-        if failures > MAX_RETRIES or self._clock() - started + delay > RETRY_BUDGET_SECONDS:
+        if failures > MAX_RETRIES or self._monotonic() + delay > deadline:
             raise error
         logger.debug("%s Retrying in %.2f s", error.message, delay)
         await self._sleep(delay)
 
-    def _note_rate_limit(self, headers: httpx.Headers) -> None:
-        remaining = _int_header(headers, "rate-limit-remaining")
-        if remaining is None:
-            return
-        self._window_remaining = remaining
-        self._window_resets_at = self._reset_time(headers)
 
-    async def _wait_for_rate_limit_window(self, started: float) -> None:
-        """Hold a call while the API said the window is used up, instead of spending a 429."""
-        if self._window_remaining is None or self._window_remaining > 0 or self._window_resets_at is None:
-            return
-        wait = self._window_resets_at - self._clock()
-        if wait <= 0:
-            self._window_remaining = None
-            return
-        if wait > MAX_RATE_LIMIT_WAIT_SECONDS or self._clock() - started + wait > RETRY_BUDGET_SECONDS:
-            raise _rate_limited(wait, sent=False)
-        logger.debug("Rate-limit window used up; waiting %.2f s for it to reset", wait)
-        await self._sleep(wait)
-        self._window_remaining = None
-
-    def _reset_time(self, headers: httpx.Headers) -> float | None:
-        reset = _float_header(headers, "rate-limit-reset")
-        if reset is None:
-            return None
-        # Documented as Unix epoch seconds; a small number can only be a delay in seconds.
-        return reset if reset > 1_000_000_000 else self._clock() + reset
-
-    def _retry_wait(self, headers: httpx.Headers) -> float | None:
-        """Seconds until the API will take another call: Retry-After first, then Rate-Limit-Reset."""
-        retry_after = headers.get("retry-after")
-        if retry_after:
-            try:
-                return max(0.0, float(retry_after))
-            except ValueError:
-                when = email.utils.parsedate_to_datetime(retry_after) if _looks_like_date(retry_after) else None
-                if when is not None:
-                    return max(0.0, when.timestamp() - self._clock())
-        reset_at = self._reset_time(headers)
-        if reset_at is not None:
-            return max(0.0, reset_at - self._clock())
-        return None
-
-
-def _rate_limited(wait: float | None, *, sent: bool = True) -> RateLimitedError:
-    what = "AutoGrab's rate limit was reached" if sent else "AutoGrab's rate-limit window is used up"
-    if wait is None:
-        return RateLimitedError(f"{what} and it did not say when to retry.", "Wait a few seconds and try again.")
-    seconds = max(1, round(wait))
+def _rate_limited(wait: float) -> RateLimitedError:
+    seconds = max(1, math.ceil(wait))
+    unit = "second" if seconds == 1 else "seconds"
     return RateLimitedError(
-        f"{what}; it reopens in about {seconds} seconds.",
-        f"Try again in {seconds} seconds{'; the lookup was not sent' if not sent else ''}.",
+        f"AutoGrab's rate limit is reached; it reopens in about {seconds} {unit}.",
+        f"Try again in {seconds} {unit}; if this happens often, the AutoGrab plan's rate limit is too low.",
         retry_after_seconds=wait,
     )
 
 
-def _looks_like_date(text: str) -> bool:
-    return any(ch.isalpha() for ch in text)
+def _decompress(raw: bytes, content_encoding: str) -> bytes:
+    """Undo gzip/deflate codings under MAX_BODY_BYTES each, so a small bomb cannot grow into gigabytes."""
+    body = raw
+    codings = [coding.strip().lower() for coding in content_encoding.split(",") if coding.strip()]
+    for coding in reversed(codings):
+        if coding == "identity":
+            continue
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise UnexpectedResponseError(f"Unexpected response from the API: a body encoded as {coding[:20]!r}.")
+        # wbits 47 reads gzip or zlib; a bare deflate stream needs -15.
+        for wbits in (47, -15) if coding == "deflate" else (47,):
+            inflater = zlib.decompressobj(wbits=wbits)
+            try:
+                decoded = inflater.decompress(body, MAX_BODY_BYTES + 1)
+            except zlib.error:
+                continue
+            if len(decoded) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+                raise _BodyTooLarge
+            body = decoded
+            break
+        else:
+            raise UnexpectedResponseError(f"Unexpected response from the API: a {coding} body that does not decode.")
+    return body
 
 
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = _float_header(headers, name)
-    return None if value is None else int(value)
+def _finite_or_none(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
-def _float_header(headers: httpx.Headers, name: str) -> float | None:
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return float(raw.strip())
-    except ValueError:
-        return None
+def _int_or_none(text: str) -> int | None:
+    # Python refuses to parse integers of more than 4,300 digits; no field needs more than a few.
+    return int(text) if len(text) <= 30 else None
 
 
 def _decode_json(raw: bytes, status: int) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(
+            raw, parse_constant=lambda _: None, parse_float=_finite_or_none, parse_int=_int_or_none
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
         if status >= 400:
             return None
         raise UnexpectedResponseError(
-            f"Unexpected response from the API: HTTP {status} with a body that is not JSON."
+            f"Unexpected response from the API: HTTP {status} with a body that is not JSON vin-mcp can read."
         ) from None
 
 
-def _is_no_match_envelope(body: Any) -> bool:
-    if not isinstance(body, dict):
-        return False
-    if body.get("error") is True:
-        message = str(body.get("message") or "").lower()
-        return any(word in message for word in _NO_MATCH_WORDS)
-    # "success": false without an error message is one of the documented miss forms.
-    return body.get("success") is False
+def _envelope(body: dict[str, Any]) -> Envelope:
+    try:
+        return Envelope.model_validate(body)
+    except (ValidationError, RecursionError):
+        return Envelope()
 
 
-def _raise_for_envelope(status: int, body: dict[str, Any]) -> None:
-    if status >= 400 or body.get("error") is True:
-        raise BadRequestError(f"AutoGrab refused the request (HTTP {status}){_vendor_message(body)}.")
+def _not_the_api(status: int, envelope: Envelope) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"Unexpected response: HTTP {status}{_quoted(envelope)}, which is not the AutoGrab API's answer about a "
+        "vehicle.",
+        "This is not a 'no match': nothing is known about the vehicle yet. Check that AUTOGRAB_BASE_URL points at "
+        "the AutoGrab API, or try again later.",
+    )
 
 
-def _vendor_message(body: Any) -> str:
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = clean_text(body["message"], limit=160).rstrip(".")
-        if message:
-            return f': "{message}"'
-    return ""
+def _raise_for_envelope(status: int, envelope: Envelope) -> None:
+    if status >= 400:
+        raise BadRequestError(f"AutoGrab refused the request (HTTP {status}){_quoted(envelope)}.")
+    if envelope.error or envelope.success is False:
+        raise UpstreamFailedError(f"AutoGrab answered with an error{_quoted(envelope)}.")
 
 
-def _without_error(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        return {}
-    return {key: value for key, value in body.items() if key not in ("error", "message")}
+def _quoted(envelope: Envelope) -> str:
+    return f": {json.dumps(envelope.message.rstrip('.'), ensure_ascii=False)}" if envelope.message else ""
 
 
 def _parse(model: type[_Payload], body: dict[str, Any]) -> _Payload:
@@ -332,3 +331,5 @@ def _parse(model: type[_Payload], body: dict[str, Any]) -> _Payload:
         raise UnexpectedResponseError(
             f"Unexpected response from the API: fields {', '.join(fields)} are not in the documented form."
         ) from None
+    except RecursionError:
+        raise UnexpectedResponseError("Unexpected response from the API: the body is nested too deeply.") from None

@@ -24,7 +24,7 @@ from .errors import (
     VinMcpError,
 )
 from .render import render_build_data, render_lookup
-from .sanitise import redact
+from .redaction import Redactor
 from .service import VinService, open_service
 from .settings import Settings
 
@@ -140,4 +140,4 @@ def _as_json(answer: LookupAnswer | BuildDataAnswer) -> str:
 
 
 def _print(stream: TextIO, settings: Settings, text: str) -> None:
-    print(redact(text, settings.api_key), file=stream)
+    print(Redactor([settings.api_key]).text(text), file=stream)

@@ -8,7 +8,8 @@
     ├── NotCoveredError              build data cannot exist for this VIN (no paid call)
     └── UpstreamError                the AutoGrab API failed
         ├── AuthenticationError      401/403: the key was rejected
-        ├── BadRequestError          400 or an error envelope about the request
+        ├── BadRequestError          400 or another 4xx with the API's error envelope
+        ├── UpstreamFailedError      200 that says it failed ("error": true, "success": false)
         ├── RateLimitedError         429 that outlasted the allowed wait
         ├── ServiceUnavailableError  5xx or connection failures after retries
         ├── UpstreamTimeoutError     no answer within AUTOGRAB_TIMEOUT
@@ -79,6 +80,13 @@ class BadRequestError(UpstreamError):
     default_hint = "Check the VIN and region; if they are right, the vehicle may not be in AutoGrab's data."
 
 
+class UpstreamFailedError(UpstreamError):
+    default_hint = (
+        "This is AutoGrab failing, not a 'no match': nothing is known about the vehicle yet. "
+        "Try again in a minute; if it repeats, the message above says why."
+    )
+
+
 class RateLimitedError(UpstreamError):
     default_hint = "Wait and try again; if this happens often, the AutoGrab plan's rate limit is too low."
 
@@ -97,6 +105,6 @@ class UpstreamTimeoutError(UpstreamError):
 
 class UnexpectedResponseError(UpstreamError):
     default_hint = (
-        "Try again later; if it persists, check AUTOGRAB_BASE_URL points at the AutoGrab API "
-        "(a proxy or captive portal may be answering instead)."
+        "This is not a 'no match': nothing is known about the vehicle yet. Try again later; if it persists, "
+        "check AUTOGRAB_BASE_URL points at the AutoGrab API (a proxy or captive portal may be answering instead)."
     )

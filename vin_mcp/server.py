@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
 
 from . import __version__
+from .redaction import Redactor
 from .service import VinService, open_service
 from .settings import Settings
 from .tools import build_tools
@@ -24,6 +28,21 @@ INSTRUCTIONS = (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class RedactionMiddleware:
+    """Where every MCP result leaves the server: the API key is removed from both channels and errors."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        try:
+            result = await call_next(ctx)
+        except MCPError as exc:
+            raise MCPError(exc.code, self.redactor.text(exc.message), self.redactor.scrub(exc.data)) from None
+        # The SDK hands middleware the wire form (a dict) of the handler's result.
+        return self.redactor.scrub(result) if isinstance(result, dict) else result
 
 
 def create_server(settings: Settings) -> MCPServer[VinService]:
@@ -44,5 +63,6 @@ def create_server(settings: Settings) -> MCPServer[VinService]:
         lifespan=lifespan,
         log_level="WARNING",
         tools=build_tools(),
+        middleware=[RedactionMiddleware(Redactor([settings.api_key]))],
     )
     return server

@@ -5,24 +5,23 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Literal
 
+import anyio
 import httpx
+from anyio.abc import TaskGroup
 
 from . import __version__
-from .answers import BuildDataAnswer, LookupAnswer, Provenance
-from .assess import build_data_answer, lookup_answer, offline_answer
+from .answers import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
+from .assess import build_data_answer, build_facts, lookup_answer, offline_answer
 from .brands import BUILD_DATA_FIRST_YEAR, build_data_covers
 from .cache import Cached, SingleFlightCache
 from .client import USER_AGENT, AutoGrabClient
 from .errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
-from .sanitise import clean_text
 from .settings import REGIONS, Settings
-from .upstream import BuildDataResponse, VinSearchResponse
 from .vin import VinDecode, decode_vin, validate_vin
 
 DEFAULT_BUILD_CODES_LIMIT = 40
@@ -34,22 +33,23 @@ _LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
 
 
 class VinService:
-    """The two operations, with one shared cache per process."""
+    """The two operations, with one shared cache per process. Paid fetches run in ``task_group``."""
 
-    def __init__(self, settings: Settings, client: AutoGrabClient | None) -> None:
+    def __init__(self, settings: Settings, client: AutoGrabClient | None, task_group: TaskGroup) -> None:
         self.settings = settings
         self.client = client
         ttl = settings.cache_ttl
 
-        def lookup_ttl(response: VinSearchResponse) -> float:
-            return ttl if response.vehicle or response.additional_vehicles else min(ttl, NO_MATCH_TTL_SECONDS)
+        def lookup_ttl(answer: LookupAnswer) -> float:
+            return ttl if answer.vehicle or answer.candidates else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        def build_ttl(response: BuildDataResponse) -> float:
-            return ttl if response.vehicle else min(ttl, NO_MATCH_TTL_SECONDS)
+        def build_ttl(facts: BuildFacts) -> float:
+            return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        self._lookups: SingleFlightCache[VinSearchResponse] = SingleFlightCache(settings.cache_size, lookup_ttl)
-        self._builds: SingleFlightCache[BuildDataResponse] = SingleFlightCache(settings.cache_size, build_ttl)
-        self._answers: OrderedDict[tuple[int, bool], tuple[VinSearchResponse, LookupAnswer]] = OrderedDict()
+        self.lookups = SingleFlightCache(
+            LookupAnswer, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl
+        )
+        self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=settings.cache_size, ttl_for=build_ttl)
 
     async def lookup(
         self,
@@ -70,35 +70,25 @@ class VinService:
         key: _LookupKey = ("lookup", normalised, chosen_region, include_extended_data, prefer_more_results)
         # An answer fetched with extended data also answers the same question without it.
         wider: _LookupKey = ("lookup", normalised, chosen_region, True, prefer_more_results)
-        cached = None if include_extended_data else self._lookups.peek(wider)
-        if cached is None:
-            tag = reference_id or self.settings.reference_id
-            cached = await self._lookups.get(
-                key,
-                lambda: client.search_vin(
+        cached = None if include_extended_data else self.lookups.peek(wider)
+        if cached is not None:
+            cached.value.extended_data = None
+            cached.value.note = None
+        else:
+
+            async def fetch() -> LookupAnswer:
+                response = await client.search_vin(
                     normalised,
                     chosen_region,
                     extended_data=include_extended_data,
                     prefer_more_results=prefer_more_results,
-                    reference_id=clean_text(tag, 100) if tag else None,
-                ),
-            )
-        answer = self._assessed(cached.value, decode, chosen_region, include_extended_data).model_copy()
-        answer.provenance = _provenance(cached)
-        return answer
+                    reference_id=reference_id or self.settings.reference_id,
+                )
+                return lookup_answer(decode, chosen_region, response, extended_requested=include_extended_data)
 
-    def _assessed(self, response: VinSearchResponse, decode: VinDecode, region: str, extended: bool) -> LookupAnswer:
-        """The answer built from a response, built once per cached response rather than on every hit."""
-        memo_key = (id(response), extended)
-        memo = self._answers.get(memo_key)
-        # The response itself is kept beside the answer, so its id cannot be reused by another object.
-        if memo is not None and memo[0] is response:
-            self._answers.move_to_end(memo_key)
-            return memo[1]
-        answer = lookup_answer(decode, region, response, extended_requested=extended)
-        self._answers[memo_key] = (response, answer)
-        while len(self._answers) > self.settings.cache_size:
-            self._answers.popitem(last=False)
+            cached = await self.lookups.get(key, fetch)
+        answer = cached.value
+        answer.provenance = _provenance(cached)
         return answer
 
     async def build_data(
@@ -121,9 +111,10 @@ class VinService:
         client = self.client
         if client is None:
             raise MissingApiKeyError("Factory build data needs AUTOGRAB_API_KEY, which is not set.")
-        cached = await self._builds.get(
-            ("build", normalised, chosen_region), lambda: client.build_data(normalised, chosen_region)
-        )
+        async def fetch() -> BuildFacts:
+            return build_facts(await client.build_data(normalised, chosen_region))
+
+        cached = await self.builds.get(("build", normalised, chosen_region), fetch)
         answer = build_data_answer(
             decode, chosen_region, cached.value, search=(search or "").strip() or None, limit=limit, offset=offset
         )
@@ -135,7 +126,7 @@ class VinService:
             return self.settings.region
         chosen = region.strip().lower()
         if chosen not in REGIONS:
-            raise InvalidArgumentError(f"region is {clean_text(region, 20)!r}; use one of {', '.join(REGIONS)}.")
+            raise InvalidArgumentError(f"region is {region[:20]!r}; use one of {', '.join(REGIONS)}.")
         return chosen
 
 
@@ -160,13 +151,28 @@ def _provenance(cached: Cached[object]) -> Provenance:
 
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[VinService]:
-    """The one service of a process, with its one HTTP connection pool (none without a key)."""
-    if settings.api_key is None:
-        yield VinService(settings, None)
-        return
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout),
-        headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
-        follow_redirects=False,
-    ) as http:
-        yield VinService(settings, AutoGrabClient(http, settings))
+    """The one service of a process, with its one HTTP connection pool (none without a key).
+
+    Leaving it waits for paid requests still in flight, so their answers are not lost.
+    """
+    async with AsyncExitStack() as stack:
+        client = None
+        if settings.api_key is not None:
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    timeout=httpx.Timeout(settings.timeout),
+                    headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
+                    follow_redirects=False,
+                )
+            )
+            client = AutoGrabClient(http, settings)
+        failure: Exception | None = None
+        async with anyio.create_task_group() as tasks:
+            try:
+                yield VinService(settings, client, tasks)
+            except Exception as exc:
+                # Raised by the caller, not by a fetch (fetches never raise): re-raised below as it is,
+                # rather than wrapped in the task group's ExceptionGroup.
+                failure = exc
+        if failure is not None:
+            raise failure

@@ -16,7 +16,6 @@ from pydantic import Field
 from .answers import BuildDataAnswer, LookupAnswer
 from .errors import VinMcpError
 from .render import render_build_data, render_lookup
-from .sanitise import redact
 from .schema import compact_schema
 from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
@@ -63,7 +62,7 @@ async def lookup_vin(
             reference_id=reference_id,
         ),
     )
-    return _result(render_lookup(answer), answer.dump(), service)
+    return _result(render_lookup(answer), answer.dump())
 
 
 async def get_factory_build_data(
@@ -78,7 +77,7 @@ async def get_factory_build_data(
 ) -> Annotated[CallToolResult, BuildDataAnswer]:
     service = _service(ctx)
     answer = await _run(service, service.build_data(vin, region, search=search, limit=limit, offset=offset))
-    return _result(render_build_data(answer), answer.dump(), service)
+    return _result(render_build_data(answer), answer.dump())
 
 
 def _service(ctx: Context) -> VinService:
@@ -94,7 +93,7 @@ async def _run(service: VinService, call: Awaitable[T]) -> T:
         return await call
     except VinMcpError as exc:
         # The SDK logs the ToolError's text at INFO; logging it here too would say it twice.
-        raise ToolError(redact(str(exc), service.settings.api_key)) from None
+        raise ToolError(str(exc)) from None
     except Exception as exc:
         logger.exception("Unexpected failure in a vin-mcp tool")
         raise ToolError(
@@ -103,10 +102,9 @@ async def _run(service: VinService, call: Awaitable[T]) -> T:
         ) from None
 
 
-def _result(text: str, structured: dict[str, object], service: VinService) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=redact(text, service.settings.api_key))], structured_content=structured
-    )
+def _result(text: str, structured: dict[str, object]) -> CallToolResult:
+    # The API key is removed from both channels on the way out (server.RedactionMiddleware).
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
 def build_tools() -> list[Tool]:

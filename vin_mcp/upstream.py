@@ -1,130 +1,187 @@
 """The AutoGrab v2 payloads as the client reads them: tolerant of every documented variant.
 
-Unknown fields are kept (``extra="allow"``) and ignored; missing optional fields become
-``None``; ``null`` where a list belongs becomes ``[]``; ``year`` may be a string or a number.
-Anything that cannot be read as the documented shape raises ``ValidationError``, which the
-client turns into ``UnexpectedResponseError``.
+This is where untrusted text enters, so it is cleaned here, once (``sanitise.clean_text``), and
+capped. Beyond that, one bad field never costs the answer: text that is not text, numbers that are not
+finite (``NaN``, ``1e999``) and list entries that are not objects are dropped; missing optional fields
+become ``None``; ``null`` where a list belongs becomes ``[]``; unknown fields are ignored, so a cached
+answer holds only what the answers use. Only a body whose ``vehicle`` is not an object is refused
+(``ValidationError``, which the client turns into ``UnexpectedResponseError``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+
+from .sanitise import clean_optional
+
+# Caps on third-party text and lists, so one odd record cannot flood the assistant's context or
+# the cache (the largest possible cached answer follows from these).
+DESCRIPTION_LIMIT = 300
+FIELD_LIMIT = 120
+SHORT_LIMIT = 40
+CODE_LIMIT = 20
+KEY_LIMIT = 60
+OPTIONS_LIMIT = 40
+CANDIDATES_LIMIT = 10
+INCIDENTS_LIMIT = 20
+EXTENDED_FIELDS_LIMIT = 40
+# Real vehicles carry tens to a few hundred factory codes; more than this is not a vehicle.
+BUILD_CODES_LIMIT = 1_000
+# Larger magnitudes are not prices, sizes or years; they would also overflow int() and round().
+_NUMBER_LIMIT = 1e12
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+def _text(limit: int) -> BeforeValidator:
+    def clean(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return clean_optional(value, limit)
+
+    return BeforeValidator(clean)
 
 
-def _list_or_empty(value: Any) -> Any:
-    return [] if value is None else value
-
-
-def _number_or_none(value: Any) -> Any:
-    """Numbers sometimes arrive as strings ("1390"), or as junk: keep the number or drop it."""
-    if value is None or isinstance(value, bool):
+def _finite_number(value: Any) -> float | int | None:
+    """Numbers sometimes arrive as strings ("1,390"), or as junk: keep a finite number or drop it."""
+    if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return value
     if isinstance(value, str):
         try:
-            number = float(value.replace(",", "").strip())
+            value = float(value.replace(",", "").strip())
         except ValueError:
             return None
-        return int(number) if number.is_integer() else number
+    if isinstance(value, int) and abs(value) <= _NUMBER_LIMIT:
+        return value
+    if isinstance(value, float) and math.isfinite(value) and abs(value) <= _NUMBER_LIMIT:
+        return int(value) if value.is_integer() else value
     return None
 
 
-def _whole_number_or_none(value: Any) -> Any:
-    number = _number_or_none(value)
+def _whole_number(value: Any) -> int | None:
+    number = _finite_number(value)
     return None if number is None else round(number)
 
 
-class OptionPack(_Tolerant):
-    detail: str | None = None
-    price: float | None = None
+def _objects(limit: int) -> BeforeValidator:
+    """A list of objects: anything else in it (``null``, a string) is skipped; at most ``limit`` kept."""
 
-    _price = field_validator("price", mode="before")(_number_or_none)
+    def keep(value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            return []
+        return [item for item in value if isinstance(item, dict)][:limit]
+
+    return BeforeValidator(keep)
 
 
-class RawVehicle(_Tolerant):
-    id: str | None = None
-    title: str | None = None
-    year: str | None = None
-    make: str | None = None
-    model: str | None = None
-    badge: str | None = None
-    series: str | None = None
-    model_year: str | None = None
-    release_month: int | None = None
-    release_year: int | None = None
-    body_type: str | None = None
-    body_config: str | None = None
-    transmission: str | None = None
-    transmission_type: str | None = None
-    fuel: str | None = None
-    fuel_type: str | None = None
-    engine: str | None = None
-    engine_type: str | None = None
-    drive: str | None = None
-    drive_type: str | None = None
-    num_doors: int | None = None
-    num_seats: int | None = None
-    num_gears: int | None = None
-    num_cylinders: int | None = None
-    capacity_cc: int | None = None
-    power_kw: float | None = None
-    torque_nm: float | None = None
-    options: list[OptionPack] = []
+def _object_or_none(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
 
-    _options = field_validator("options", mode="before")(_list_or_empty)
-    _whole_numbers = field_validator(
-        "release_month",
-        "release_year",
-        "num_doors",
-        "num_seats",
-        "num_gears",
-        "num_cylinders",
-        "capacity_cc",
-        mode="before",
-    )(_whole_number_or_none)
-    _numbers = field_validator("power_kw", "torque_nm", mode="before")(_number_or_none)
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _scalars(value: Any) -> dict[str, str] | None:
+    """Registration data: flat text fields only, cleaned and capped in number and length."""
+    if not isinstance(value, dict):
+        return None
+    kept: dict[str, str] = {}
+    for key, item in value.items():
+        if len(kept) >= EXTENDED_FIELDS_LIMIT:
+            break
+        if item is None or isinstance(item, dict | list) or (isinstance(item, float) and not math.isfinite(item)):
+            continue
+        name, text = clean_optional(key, KEY_LIMIT), clean_optional(item, FIELD_LIMIT)
+        if name and text:
+            kept[name] = text
+    return kept or None
+
+
+Text = Annotated[str | None, _text(FIELD_LIMIT)]
+ShortText = Annotated[str | None, _text(SHORT_LIMIT)]
+Number = Annotated[float | None, BeforeValidator(_finite_number)]
+WholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+Flag = Annotated[bool | None, BeforeValidator(_flag)]
+RegistrationData = Annotated[dict[str, str] | None, BeforeValidator(_scalars)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Envelope(_Payload):
+    """What every answer may say about itself: ``{"error": true, "message": ...}`` or ``"success": false``."""
+
+    success: Flag = None
+    error: Flag = None
+    message: Annotated[str | None, _text(160)] = None
+
+
+class VendorOption(_Payload):
+    detail: Text = None
+    price: Number = None
+
+
+class VendorVehicle(_Payload):
+    title: Text = None
+    year: ShortText = None
+    make: Text = None
+    model: Text = None
+    badge: Text = None
+    series: Text = None
+    body_type: Text = None
+    body_config: Text = None
+    transmission: Text = None
+    transmission_type: Text = None
+    fuel: Text = None
+    fuel_type: Text = None
+    drive: Text = None
+    drive_type: Text = None
+    num_doors: WholeNumber = None
+    num_seats: WholeNumber = None
+    num_cylinders: WholeNumber = None
+    capacity_cc: WholeNumber = None
+    power_kw: Number = None
+    torque_nm: Number = None
+    options: Annotated[list[VendorOption], _objects(OPTIONS_LIMIT * 2)] = []
 
     @field_validator("options", mode="after")
     @classmethod
-    def _drop_empty_options(cls, options: list[OptionPack]) -> list[OptionPack]:
-        return [option for option in options if option.detail]
+    def _named_options_only(cls, options: list[VendorOption]) -> list[VendorOption]:
+        return [option for option in options if option.detail][:OPTIONS_LIMIT]
 
 
-class Incident(_Tolerant):
-    code: str | None = None
-    type_code: str | None = None
-    damage_codes: str | None = None
-    jurisdiction: str | None = None
-    recorded_date: str | None = None
+class VendorIncident(_Payload):
+    code: Text = None
+    type_code: Text = None
+    damage_codes: Text = None
+    jurisdiction: Text = None
+    recorded_date: ShortText = None
+    odometer: WholeNumber = None
 
 
-class WriteoffInfo(_Tolerant):
-    incident_list: list[Incident] = []
-
-    _incidents = field_validator("incident_list", mode="before")(_list_or_empty)
+class VendorWriteoff(_Payload):
+    incident_list: Annotated[list[VendorIncident], _objects(INCIDENTS_LIMIT)] = []
 
 
-class VinSearchResponse(_Tolerant):
-    success: bool | None = None
-    vehicle: RawVehicle | None = None
-    upstream_vehicle: str | None = None
-    confidence: str | None = None
-    colour: str | None = None
-    vin: str | None = None
-    additional_vehicles: list[RawVehicle] = []
-    extended_data: dict[str, Any] | None = None
+class VinSearchResponse(_Payload):
+    vehicle: VendorVehicle | None = None
+    upstream_vehicle: Annotated[str | None, _text(DESCRIPTION_LIMIT)] = None
+    confidence: ShortText = None
+    colour: Text = None
+    additional_vehicles: Annotated[list[VendorVehicle], _objects(CANDIDATES_LIMIT)] = []
+    extended_data: RegistrationData = None
     # The UK returns the registration authority's data under this key instead.
-    additional_upstream_data: dict[str, Any] | None = None
-    writeoff_info: WriteoffInfo | None = None
-
-    _additional = field_validator("additional_vehicles", mode="before")(_list_or_empty)
+    additional_upstream_data: RegistrationData = None
+    writeoff_info: Annotated[VendorWriteoff | None, BeforeValidator(_object_or_none)] = None
 
     @field_validator("vehicle", mode="before")
     @classmethod
@@ -132,25 +189,31 @@ class VinSearchResponse(_Tolerant):
         return None if value in ({}, [], "") else value
 
     @property
-    def registration_data(self) -> dict[str, Any] | None:
+    def registration_data(self) -> dict[str, str] | None:
         return self.extended_data or self.additional_upstream_data or None
 
 
-class BuildFeature(_Tolerant):
-    code: str | None = None
-    value: str | None = None
+class VendorFeature(_Payload):
+    code: Annotated[str | None, _text(CODE_LIMIT)] = None
+    value: Text = None
 
 
-class BuildVehicle(_Tolerant):
-    vin: str | None = None
-    build_date: str | None = None
-    make: str | None = None
-    model: str | None = None
-    features: list[BuildFeature] = []
+class BuildVehicle(_Payload):
+    build_date: ShortText = None
+    make: Text = None
+    model: Text = None
+    features: Annotated[list[VendorFeature], _objects(BUILD_CODES_LIMIT)] = []
+    features_sent: int = 0  # how many AutoGrab sent, before BUILD_CODES_LIMIT; never read from the body
 
-    _features = field_validator("features", mode="before")(_list_or_empty)
+    @model_validator(mode="before")
+    @classmethod
+    def _count_features(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        features = data.get("features")
+        sent = sum(1 for item in features if isinstance(item, dict)) if isinstance(features, list) else 0
+        return {**data, "features_sent": sent}
 
 
-class BuildDataResponse(_Tolerant):
-    success: bool | None = None
+class BuildDataResponse(_Payload):
     vehicle: BuildVehicle | None = None

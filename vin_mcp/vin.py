@@ -8,6 +8,7 @@ the world split below.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Literal
 
@@ -20,7 +21,10 @@ VIN_LENGTH = 17
 VIN_ALPHABET = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
 # I, O and Q are banned everywhere because they read as 1 and 0.
 _LIKELY_MEANT = {"I": "1 (one)", "O": "0 (zero)", "Q": "0 (zero)"}
-_SEPARATORS = re.compile(r"[\s\-_.]+")
+# Only what people type between groups of a VIN; any other character is refused, never dropped or
+# case-folded (str.upper() turns "ß" into "SS" and would send a different VIN to a paid search).
+_SEPARATORS = re.compile(r"[ \t\r\n-]+")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 _TRANSLITERATION = {
     **{c: i + 1 for i, c in enumerate("ABCDEFGH")},
@@ -60,8 +64,8 @@ class VinDecode(BaseModel):
 
 
 def normalise_vin(raw: str) -> str:
-    """Trim, upper-case and drop spaces, dashes, dots and underscores people type into VINs."""
-    return _SEPARATORS.sub("", raw).upper()
+    """Drop the spaces and dashes people type into VINs and upper-case ASCII letters; nothing else changes."""
+    return _SEPARATORS.sub("", raw).translate(_ASCII_UPPER)
 
 
 def validate_vin(raw: str) -> str:
@@ -168,9 +172,12 @@ def wmi_manufacturer(wmi: str) -> str | None:
 
 
 def _describe(char: str) -> str:
-    if char.isprintable():
+    name = unicodedata.name(char, "")
+    if char.isascii() and char.isprintable():
         return f"'{char}'"
-    return f"the control character U+{ord(char):04X}"
+    if char.isprintable() and not char.isspace():
+        return f"'{char}' (U+{ord(char):04X} {name})".replace(" )", ")")
+    return f"U+{ord(char):04X} {name or 'a control or invisible character'}".rstrip()
 
 
 def _excerpt(vin: str, limit: int = 24) -> str:
