@@ -65,9 +65,7 @@ async def test_default_search_sends_only_region(fake: fa.FakeAutoGrab) -> None:
     assert fake.calls()[0].query == {"region": "au"}
 
 
-@pytest.mark.parametrize(
-    "vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE]
-)
+@pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE])
 async def test_every_no_match_form_is_a_miss_not_an_error(fake: fa.FakeAutoGrab, vin: str) -> None:
     async with autograb(make_settings(fake)) as api:
         response = await api.search_vin(vin, "au")
@@ -200,7 +198,7 @@ async def test_exhausted_window_holds_the_next_call(fake: fa.FakeAutoGrab) -> No
     )
     async with autograb(make_settings(fake)) as api:
         await api.search_vin(vin, "au")
-        with pytest.raises(RateLimitedError, match="reopens in about 6[01] seconds"):
+        with pytest.raises(RateLimitedError, match=r"reopens in about 6[01] seconds"):
             await api.search_vin(fa.POLO, "au")
     assert len(fake.calls()) == 1
 

@@ -127,9 +127,7 @@ async def test_candidates_best_first(settings: Settings) -> None:
     assert "Candidates (best first):\n1. 2010 Volkswagen Polo Trendline" in text(result)
 
 
-@pytest.mark.parametrize(
-    "vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE]
-)
+@pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE])
 async def test_no_match_is_said_plainly(settings: Settings, vin: str) -> None:
     async with connect(settings) as client:
         result = await lookup(client, vin)

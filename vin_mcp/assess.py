@@ -189,7 +189,9 @@ def condense_writeoff(info: VendorWriteoff | None) -> WriteOff:
     if info is None:
         return WriteOff(summary="Not reported by AutoGrab: write-off status unknown.")
     incidents = [
-        Incident(code=i.code, type=i.type_code, damage=i.damage_codes, jurisdiction=i.jurisdiction, date=i.recorded_date)
+        Incident(
+            code=i.code, type=i.type_code, damage=i.damage_codes, jurisdiction=i.jurisdiction, date=i.recorded_date
+        )
         for i in info.incident_list
     ]
     if not incidents:
@@ -243,7 +245,11 @@ def build_data_answer(
     next_offset = offset + limit if offset + limit < len(wanted) else None
     shown = len(wanted)
     if not page:
-        note = f"No codes match {search!r}." if search and not wanted else f"offset {offset} is past the last of {shown} codes."
+        note = (
+            f"No codes match {search!r}."
+            if search and not wanted
+            else f"offset {offset} is past the last of {shown} codes."
+        )
     else:
         note = f"Codes {offset + 1}-{offset + len(page)} of {shown}" + (f" matching {search!r}" if search else "")
         note += (

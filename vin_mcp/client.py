@@ -285,9 +285,7 @@ def _decode_json(raw: bytes, status: int) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(
-            raw, parse_constant=lambda _: None, parse_float=_finite_or_none, parse_int=_int_or_none
-        )
+        return json.loads(raw, parse_constant=lambda _: None, parse_float=_finite_or_none, parse_int=_int_or_none)
     except (ValueError, UnicodeDecodeError, RecursionError):
         if status >= 400:
             return None

@@ -23,8 +23,8 @@ from .errors import (
     UpstreamError,
     VinMcpError,
 )
-from .render import render_build_data, render_lookup
 from .redaction import Redactor
+from .render import render_build_data, render_lookup
 from .service import VinService, open_service
 from .settings import Settings
 

@@ -46,9 +46,7 @@ class VinService:
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        self.lookups = SingleFlightCache(
-            LookupAnswer, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl
-        )
+        self.lookups = SingleFlightCache(LookupAnswer, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl)
         self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=settings.cache_size, ttl_for=build_ttl)
 
     async def lookup(
@@ -111,6 +109,7 @@ class VinService:
         client = self.client
         if client is None:
             raise MissingApiKeyError("Factory build data needs AUTOGRAB_API_KEY, which is not set.")
+
         async def fetch() -> BuildFacts:
             return build_facts(await client.build_data(normalised, chosen_region))
 
