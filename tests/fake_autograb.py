@@ -425,7 +425,10 @@ class FakeAutoGrab:
             def do_GET(self) -> None:
                 fake._handle(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # a real API's listen backlog; the default 5 drops bursts of connects
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self

@@ -96,7 +96,7 @@ async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, set
     [
         (fa.REDUCED, "low", "not reliable"),
         (fa.NA_BAD_CHECK, "low", "check digit (position 9) should be '3'"),
-        (fa.MAKE_MISMATCH, "low", "belongs to Toyota, but the match is a Volkswagen"),
+        (fa.MAKE_MISMATCH, "low", 'belongs to Toyota, but the match is a "Volkswagen"'),
         (fa.YEAR_MISMATCH, "low", "encodes model year 2005, but the match is a 2012"),
         (fa.NO_CONFIDENCE, "medium", "did not state its confidence"),
         (fa.NA_GOOD, "high", None),
@@ -124,7 +124,7 @@ async def test_candidates_best_first(settings: Settings) -> None:
     assert data["candidates"][0].startswith("2010 Volkswagen Polo Trendline Manual")
     assert "1197 cc" in data["candidates"][1]
     assert data["confidence"]["level"] == "low" and "which one" in data["confidence"]["advice"]
-    assert "Candidates (best first):\n1. 2010 Volkswagen Polo Trendline" in text(result)
+    assert 'Candidates (best first):\n1. "2010 Volkswagen Polo Trendline' in text(result)
 
 
 @pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE])
@@ -151,9 +151,9 @@ async def test_write_off_history(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.WRITTEN_OFF)
     write_off = result.structured_content["write_off"]  # type: ignore[index]
-    assert write_off["summary"] == (
-        "Recorded as written off 2 times: Repairable Write-off, NSW, 2019-06-14; Statutory Write-off, VIC, 2021-02-01."
-    )
+    assert write_off["summary"] == "Recorded as written off 2 times:"  # vin-mcp's words; the rest is AutoGrab's
+    assert write_off["incidents"][0]["odometer"] == 84000
+    assert '"Repairable Write-off, Collision, FRONT, NSW, 2019-06-14, 84000 km"' in text(result)
     assert write_off["incidents"][1] == {
         "code": "Statutory Write-off",
         "type": "Flood",

@@ -84,10 +84,11 @@ class Incident(Compact):
     damage: str | None = None
     jurisdiction: str | None = None
     date: str | None = None
+    odometer: int | None = None
 
 
 class WriteOff(Compact):
-    summary: str
+    summary: str = Field(description="vin-mcp's reading of the record; the incidents are AutoGrab's text.")
     incidents: list[Incident] = Field(default_factory=list)
 
 

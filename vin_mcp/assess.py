@@ -18,6 +18,7 @@ from .answers import (
     WriteOff,
 )
 from .brands import same_maker
+from .render import quote
 from .upstream import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
 from .vin import VinDecode
 
@@ -115,7 +116,7 @@ def assess_confidence(
     if same_maker(decode.manufacturer, vehicle.make) is False:
         conflicts.append(
             f"The VIN's manufacturer code {decode.wmi} belongs to {decode.manufacturer}, "
-            f"but the match is a {vehicle.make}."
+            f"but the match is a {quote(vehicle.make or '')}."
         )
     if (
         decode.model_years
@@ -135,7 +136,9 @@ def assess_confidence(
     else:
         level, advice = "medium", ADVICE_CONFIRM
         conflicts.append(
-            "AutoGrab did not state its confidence." if vendor is None else f"Unknown AutoGrab confidence '{vendor}'."
+            "AutoGrab did not state its confidence."
+            if vendor is None
+            else f"Unknown AutoGrab confidence {quote(vendor)}."
         )
     return Confidence(level=level, vendor=vendor, reasons=conflicts, advice=advice)
 
@@ -190,19 +193,19 @@ def condense_writeoff(info: VendorWriteoff | None) -> WriteOff:
         return WriteOff(summary="Not reported by AutoGrab: write-off status unknown.")
     incidents = [
         Incident(
-            code=i.code, type=i.type_code, damage=i.damage_codes, jurisdiction=i.jurisdiction, date=i.recorded_date
+            code=i.code,
+            type=i.type_code,
+            damage=i.damage_codes,
+            jurisdiction=i.jurisdiction,
+            date=i.recorded_date,
+            odometer=i.odometer,
         )
         for i in info.incident_list
     ]
     if not incidents:
         return WriteOff(summary="None recorded.")
-    count = len(info.incident_list)
-    described = "; ".join(
-        ", ".join(p for p in (i.code or i.type, i.jurisdiction, i.date) if p) or "no details" for i in incidents[:3]
-    )
-    more = f"; and {count - 3} more" if count > 3 else ""
-    times = "once" if count == 1 else f"{count} times"
-    return WriteOff(summary=f"Recorded as written off {times}: {described}{more}.", incidents=incidents)
+    times = "once" if len(incidents) == 1 else f"{len(incidents)} times"
+    return WriteOff(summary=f"Recorded as written off {times}:", incidents=incidents)
 
 
 def build_facts(response: BuildDataResponse) -> BuildFacts:

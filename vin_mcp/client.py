@@ -214,19 +214,37 @@ class AutoGrabClient:
         """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
         read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
         self.requests_sent += 1
-        with anyio.fail_after(self._settings.timeout):
-            async with self._http.stream("GET", url, params=params, headers=headers) as response:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        sending = False
+
+        async def trace(event: str, _: object) -> None:
+            nonlocal sending
+            sending = sending or "send_request_headers" in event
+
+        try:
+            with anyio.fail_after(self._settings.timeout):
+                return await self._read(url, params, headers, trace)
+        except TimeoutError:
+            if not sending:  # still connecting: nothing reached the API, so it is safe to retry
+                raise httpx.ConnectTimeout(f"no connection within {self._settings.timeout:g} s") from None
+            raise
+
+    async def _read(
+        self, url: str, params: dict[str, str], headers: dict[str, str], trace: object
+    ) -> tuple[int, httpx.Headers, bytes]:
+        async with self._http.stream(
+            "GET", url, params=params, headers=headers, extensions={"trace": trace}
+        ) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise _BodyTooLarge
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
                     raise _BodyTooLarge
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_raw():
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise _BodyTooLarge
-                    chunks.append(chunk)
-                return response.status_code, response.headers, b"".join(chunks)
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
 
     async def _backoff_or_raise(self, error: UpstreamError, failures: int, deadline: float) -> None:
         delay = BACKOFF_BASE_SECONDS * 2 ** (failures - 1) * random.uniform(0.5, 1.5)

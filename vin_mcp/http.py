@@ -11,10 +11,14 @@ import json
 import logging
 import socket
 import sys
+from typing import Any
 
+import anyio
 import uvicorn
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from sse_starlette.sse import AppStatus
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -77,9 +81,36 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_http_app(settings: Settings, http: HttpSettings) -> ASGIApp:
+class InFlightRequests:
+    """Counts the MCP requests being handled, so shutdown can wait for them (an SDK server middleware)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle: anyio.Event | None = None
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        self.count += 1
+        try:
+            return await call_next(ctx)
+        finally:
+            self.count -= 1
+            if self.count == 0 and self._idle is not None:
+                self._idle.set()
+
+    async def drained(self, seconds: float) -> bool:
+        """Wait until no request is in flight, at most ``seconds``; True if it got there."""
+        if self.count:
+            self._idle = anyio.Event()
+            with anyio.move_on_after(seconds):
+                await self._idle.wait()
+        return self.count == 0
+
+
+def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightRequests | None = None) -> ASGIApp:
     """The ASGI app: MCP at ``http.path``, ``/health`` for probes, bearer token when configured."""
     server = create_server(settings)
+    if in_flight is not None:
+        server.middleware.append(in_flight)
     _add_health_route(server, settings, http)
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=http.path,
@@ -108,7 +139,20 @@ def _add_health_route(server: MCPServer[VinService], settings: Settings, http: H
         return Response(json.dumps(body), media_type="application/json")
 
 
+class _NoQueryStrings(logging.Filter):
+    """Access-log lines keep the path but drop the query string, where a client may have put a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
 def uvicorn_config(app: ASGIApp, http: HttpSettings, log_level: str) -> uvicorn.Config:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoQueryStrings) for f in access.filters):
+        access.addFilter(_NoQueryStrings())
     return uvicorn.Config(
         app,
         host=http.host,
@@ -124,13 +168,17 @@ def uvicorn_config(app: ASGIApp, http: HttpSettings, log_level: str) -> uvicorn.
 
 def serve_http(settings: Settings, http: HttpSettings, log_level: str = "WARNING") -> None:
     """Run until interrupted; says on stderr where it listens (the real port when asked for port 0)."""
-    config = uvicorn_config(create_http_app(settings, http), http, log_level)
+    in_flight = InFlightRequests()
+    config = uvicorn_config(create_http_app(settings, http, in_flight), http, log_level)
     sock = bind_socket(http.host, http.port)
     host = f"[{http.host}]" if ":" in http.host else http.host
     auth = "bearer token required" if http.token is not None else "no token (loopback only)"
     mode = "stateless" if http.stateless else "sessions"
     notice = f"vin-mcp: listening on http://{host}:{sock.getsockname()[1]}{http.path} ({mode}, {auth})"
-    _AnnouncingServer(config, notice).run(sockets=[sock])
+    # sse-starlette ends every SSE stream the moment uvicorn gets SIGTERM, which in session mode cuts off
+    # calls in flight (their answers travel on such streams); _DrainingServer ends them itself, later.
+    AppStatus.disable_automatic_graceful_drain()
+    _DrainingServer(config, notice, in_flight).run(sockets=[sock])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -153,14 +201,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _AnnouncingServer(uvicorn.Server):
-    """Says where it listens once it accepts connections, so scripts can wait for that line."""
+class _DrainingServer(uvicorn.Server):
+    """Says where it listens once it accepts connections, so scripts can wait for that line; on shutdown,
+    stops accepting, lets the calls in flight answer (within the grace period), then ends the idle streams."""
 
-    def __init__(self, config: uvicorn.Config, notice: str) -> None:
+    def __init__(self, config: uvicorn.Config, notice: str, in_flight: InFlightRequests) -> None:
         super().__init__(config)
         self._notice = notice
+        self._in_flight = in_flight
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             print(self._notice, file=sys.stderr, flush=True)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        if not await self._in_flight.drained(GRACEFUL_SHUTDOWN_SECONDS):
+            logger.warning("Shutting down with %d MCP requests still unanswered", self._in_flight.count)
+        AppStatus.should_exit = True
+        await super().shutdown(sockets)

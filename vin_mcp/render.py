@@ -1,14 +1,15 @@
 """Short text renderings of the answers: what the assistant reads. No I/O.
 
-Text that came from the API is shown in double quotes after a label that says where it came
-from, so it reads as data.
+Every string that came from the API is shown as a JSON string after a label of ours, never spliced
+into one of our sentences: it reads as data, cannot end its quotation early, and (cleaned of line
+breaks where it entered) cannot start a line that looks like ours.
 """
 
 from __future__ import annotations
 
 import json
 
-from .answers import BuildDataAnswer, LookupAnswer, Vehicle
+from .answers import BuildDataAnswer, LookupAnswer, Vehicle, WriteOff
 from .vin import VinDecode
 
 _STATUS_LINES = {
@@ -26,26 +27,26 @@ def render_lookup(answer: LookupAnswer) -> str:
     lines = [f"{head}."]
     if not sure:
         # Below "high" the assistant needs the why and the what-to-do; at "high" the tool description says it.
-        vendor = f" AutoGrab's own confidence: {confidence.vendor}." if confidence.vendor else ""
+        vendor = f" AutoGrab's own confidence: {quote(confidence.vendor)}." if confidence.vendor else ""
         lines[0] = f"{head}.{vendor} {' '.join(confidence.reasons)}".rstrip()
         lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
         lines.extend(_vehicle_lines(answer.vehicle))
     if answer.candidates:
         lines.append("Candidates (best first):")
-        lines.extend(f"{i}. {line}" for i, line in enumerate(answer.candidates, start=1))
+        lines.extend(f"{i}. {quote(line)}" for i, line in enumerate(answer.candidates, start=1))
     facts = []
     if answer.colour:
-        facts.append(f"Colour: {_quote(answer.colour)}.")
+        facts.append(f"Colour: {quote(answer.colour)}.")
     if answer.registration_description:
-        facts.append(f"Registry text (unverified): {_quote(answer.registration_description)}")
+        facts.append(f"Registry text (unverified): {quote(answer.registration_description)}")
     if facts:
         lines.append(" ".join(facts))
     if answer.write_off:
-        lines.append(f"Write-off: {answer.write_off.summary}")
+        lines.append(_write_off_line(answer.write_off))
     if answer.extended_data:
-        pairs = "; ".join(f"{key}: {_quote(value)}" for key, value in answer.extended_data.items())
-        lines.append(f"Registration data (unverified): {pairs}")
+        data = json.dumps(answer.extended_data, ensure_ascii=False, separators=(",", ":"))
+        lines.append(f"Registration data (unverified): {data}")
     if not sure:  # a sure match already agrees with everything the VIN encodes
         lines.append(f"VIN decode: {render_decode(answer.decode)}")
     if answer.note:
@@ -74,10 +75,10 @@ def render_decode(decode: VinDecode) -> str:
 def render_build_data(answer: BuildDataAnswer) -> str:
     if answer.status != "found":
         return f"VIN {answer.vin} ({answer.region.upper()}): no factory build data. {answer.note or ''}".rstrip()
-    vehicle = " ".join(p for p in (answer.make, answer.model) if p) or "vehicle"
-    built = f", built {answer.build_date}" if answer.build_date else ""
+    vehicle = quote(" ".join(p for p in (answer.make, answer.model) if p)) if answer.make or answer.model else "vehicle"
+    built = f", built {quote(answer.build_date)}" if answer.build_date else ""
     lines = [f"VIN {answer.vin}: {vehicle}{built}; {answer.total_codes} factory option codes."]
-    lines.extend(answer.codes)
+    lines.extend(quote(code) for code in answer.codes)
     if answer.note:
         lines.append(answer.note)
     if answer.provenance and answer.provenance.cached:
@@ -87,8 +88,9 @@ def render_build_data(answer: BuildDataAnswer) -> str:
 
 def _vehicle_lines(vehicle: Vehicle) -> list[str]:
     name = vehicle.title or " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if p)
+    line = f"Vehicle: {quote(name)}"
     if vehicle.series and vehicle.series not in name.split():
-        name += f" (series {vehicle.series})"
+        line += f", series {quote(vehicle.series)}"
     body = ", ".join(
         p
         for p in (
@@ -114,13 +116,27 @@ def _vehicle_lines(vehicle: Vehicle) -> list[str]:
     )
     drivetrain = ", ".join(p for p in (vehicle.transmission, vehicle.drive) if p)
     specs = "; ".join(p for p in (body, ", ".join(p for p in (engine, output) if p), drivetrain) if p)
-    lines = [f"{name}" + (f". {specs}." if specs else "")]
+    lines = [line + (f"; specs: {quote(specs)}" if specs else "")]
     if vehicle.options:
         # One quotation for the whole list: the names are API text, the prices are in the structured answer.
-        lines.append(f"Options: {_quote('; '.join(option.name for option in vehicle.options))}")
+        lines.append(f"Options: {quote('; '.join(option.name for option in vehicle.options))}")
     return lines
 
 
-def _quote(text: str) -> str:
-    """Quote text from the API as a JSON string, so an embedded quote cannot end the quotation."""
+def _write_off_line(write_off: WriteOff) -> str:
+    incidents = "; ".join(
+        quote(
+            ", ".join(
+                str(p)
+                for p in (i.code, i.type, i.damage, i.jurisdiction, i.date, i.odometer and f"{i.odometer} km")
+                if p
+            )
+        )
+        for i in write_off.incidents
+    )
+    return f"Write-off: {write_off.summary}" + (f" {incidents}." if incidents else "")
+
+
+def quote(text: str) -> str:
+    """Text from the API as a JSON string: unmistakably data, and an embedded quote cannot end it."""
     return json.dumps(text, ensure_ascii=False)
