@@ -49,7 +49,8 @@ class Reply:
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
     # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body;
-    # "declared_huge": announce a giant Content-Length (in headers) and send nothing
+    # "declared_huge": announce a giant Content-Length (in headers) and send nothing;
+    # "trickle": send the headers, then the body one byte a second
     action: str | None = None
     content_type: str = "application/json"
 
@@ -399,6 +400,8 @@ class FakeAutoGrab:
         self.scenarios = default_scenarios()
         self.requests: list[Request] = []
         self.latency = 0.0
+        # When set, every VIN search gets this reply (a storm of 429s, an outage).
+        self.storm: Reply | None = None
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -445,6 +448,7 @@ class FakeAutoGrab:
             self._counters.clear()
             self.scenarios = default_scenarios()
             self.latency = 0.0
+            self.storm = None
 
     def script(self, endpoint: str, vin: str, *replies: Reply) -> None:
         with self._lock:
@@ -456,6 +460,8 @@ class FakeAutoGrab:
             return [r for r in self.requests if vin is None or f"/{vin}" in r.path]
 
     def _next_reply(self, endpoint: str, vin: str, query: dict[str, str]) -> Reply:
+        if self.storm is not None and endpoint == "search":
+            return self.storm
         if endpoint == "search" and vin == EXTENDED:
             if query.get("features") == "additional_upstream_data":
                 return extended_reply(vin, uk=query.get("region") == "uk")
@@ -509,6 +515,19 @@ class FakeAutoGrab:
             # SO_LINGER 0 makes close() send RST: the connection is reset mid-body.
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             handler.connection.close()
+            handler.close_connection = True
+            return
+        if reply.action == "trickle":
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            for byte in body[:30]:  # bounded: the client must give up long before
+                if self._stopping.wait(1):
+                    break
+                try:
+                    handler.wfile.write(bytes([byte]))
+                    handler.wfile.flush()
+                except OSError:
+                    break
             handler.close_connection = True
             return
         if reply.action == "declared_huge":

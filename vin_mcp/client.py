@@ -199,8 +199,7 @@ class AutoGrabClient:
                 return status, body
             if status == 404:
                 raise UnexpectedResponseError(
-                    "Unexpected response: HTTP 404 without a JSON body, so not from the AutoGrab API.",
-                    "Check that AUTOGRAB_BASE_URL points at the AutoGrab API; nothing is known about the vehicle.",
+                    "Unexpected response: HTTP 404 without a JSON body, so not from the AutoGrab API."
                 )
             if status >= 400:
                 raise BadRequestError(f"AutoGrab refused the request (HTTP {status}).")
@@ -281,7 +280,9 @@ def _decompress(raw: bytes, content_encoding: str) -> bytes:
             except zlib.error:
                 continue
             if len(decoded) > MAX_BODY_BYTES or inflater.unconsumed_tail:
-                raise _BodyTooLarge
+                raise UnexpectedResponseError(
+                    f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB decompressed."
+                )
             body = decoded
             break
         else:

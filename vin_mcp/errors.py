@@ -96,7 +96,7 @@ class RateLimitedError(UpstreamError):
 
 
 class ServiceUnavailableError(UpstreamError):
-    default_hint = "AutoGrab is having trouble; try again in a minute."
+    default_hint = "AutoGrab is having trouble, so this is not a 'no match': try again in a minute."
 
 
 class UpstreamTimeoutError(UpstreamError):

@@ -28,6 +28,10 @@ DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200
 # A miss is billed too, but the vehicle may be registered soon after: keep it briefly.
 NO_MATCH_TTL_SECONDS = 600.0
+# The most one cached answer can weigh, given the payload caps in ``upstream``: every capped field full
+# of three-byte characters makes about 100 KiB and 416 KiB (tests/test_hostile.py builds that response).
+MAX_LOOKUP_ENTRY_BYTES = 128 * 1024
+MAX_BUILD_ENTRY_BYTES = 512 * 1024
 # Cache keys: (endpoint, VIN, region, extended data?, more candidates?)
 _LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
 
