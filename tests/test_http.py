@@ -305,3 +305,53 @@ def test_allow_lists_for_a_specific_address_and_listed_names() -> None:
     assert {"[fd00::1]", "[fd00::1]:*"} <= set(ipv6)
     wildcard = transport_security(HttpSettings(host="0.0.0.0", token=TOKEN, allowed_hosts=("a.example",)))  # type: ignore[arg-type]
     assert "0.0.0.0" not in wildcard.allowed_hosts and "a.example" in wildcard.allowed_hosts
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+async def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_path: Any, stateless: bool) -> None:
+    """Five lookups are waiting on AutoGrab when SIGTERM arrives: each still gets its answer, in both modes."""
+    fake.latency = 1.5
+    stderr_path = tmp_path / "stderr.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vin_mcp", "--transport", "http", "--port", "0", *(["--stateless"] * stateless)],
+        env=_env(AUTOGRAB_API_KEY=fa.API_KEY, AUTOGRAB_BASE_URL=fake.url),
+        stderr=stderr_path.open("w"),
+    )
+    try:
+        url = ""
+        for _ in range(300):
+            await anyio.sleep(0.05)
+            if "listening on" in stderr_path.read_text():
+                url = stderr_path.read_text().split("listening on ")[1].split()[0]
+                break
+        assert url, stderr_path.read_text()
+        headers = {**MCP_HEADERS, "mcp-protocol-version": "2025-06-18"}
+        answers: list[httpx.Response] = []
+
+        async def one(http: httpx.AsyncClient, i: int) -> None:
+            session = dict(headers)
+            if not stateless:
+                started = await http.post(url, json=INITIALIZE, headers=session)
+                session["mcp-session-id"] = started.headers["mcp-session-id"]
+                await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+            call = {"name": "lookup_vin", "arguments": {"vin": fa.eu_vin(6_000 + i)}}
+            answers.append(
+                await http.post(
+                    url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}, headers=session
+                )
+            )
+
+        async with httpx.AsyncClient(timeout=20) as http, anyio.create_task_group() as tg:
+            for i in range(5):
+                tg.start_soon(one, http, i)
+            while len(fake.calls()) < 5:
+                await anyio.sleep(0.02)
+            process.send_signal(signal.SIGTERM)  # all five are now waiting on AutoGrab
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(answers) == 5
+    for answer in answers:
+        assert answer.status_code == 200 and '"isError":false' in answer.text.replace(" ", ""), answer.text
+    assert len(fake.calls()) == 5

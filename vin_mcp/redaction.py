@@ -36,15 +36,28 @@ class Redactor:
         values = {s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets if s}
         forms = {form for value in values for form in (value, quote(value, safe=""), quote_plus(value))}
         patterns = [_prefix_pattern(form) if len(form) >= MIN_PREFIX else re.escape(form) for form in forms if form]
-        # Longest first, so a full key is replaced whole rather than as its prefix.
-        patterns.sort(key=len, reverse=True)
+        # One regex per form: an alternation would stop at the first form that matches (often only the
+        # shared prefix of another form), so the spans of every form are merged instead.
+        self._patterns = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
         self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
 
     def __repr__(self) -> str:
         return f"Redactor(active={self._pattern is not None})"
 
     def text(self, text: str) -> str:
-        return text if self._pattern is None else self._pattern.sub(REDACTED, text)
+        if self._pattern is None or self._pattern.search(text) is None:
+            return text
+        spans = sorted(match.span() for pattern in self._patterns for match in pattern.finditer(text))
+        pieces, end = [], 0
+        for start, stop in spans:
+            if start > end:
+                pieces.append(text[end:start])
+            if stop > end:
+                if start >= end:
+                    pieces.append(REDACTED)
+                end = stop
+        pieces.append(text[end:])
+        return "".join(pieces)
 
     def scrub(self, value: Any) -> Any:
         """The same JSON-like value with every string redacted (dict keys included)."""
