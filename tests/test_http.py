@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -308,7 +309,7 @@ def test_allow_lists_for_a_specific_address_and_listed_names() -> None:
 
 
 @pytest.mark.parametrize("stateless", [False, True])
-async def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_path: Any, stateless: bool) -> None:
+def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_path: Any, stateless: bool) -> None:
     """Five lookups are waiting on AutoGrab when SIGTERM arrives: each still gets its answer, in both modes."""
     fake.latency = 1.5
     stderr_path = tmp_path / "stderr.txt"
@@ -317,16 +318,14 @@ async def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_pa
         env=_env(AUTOGRAB_API_KEY=fa.API_KEY, AUTOGRAB_BASE_URL=fake.url),
         stderr=stderr_path.open("w"),
     )
+    answers: list[httpx.Response] = []
     try:
-        url = ""
         for _ in range(300):
-            await anyio.sleep(0.05)
             if "listening on" in stderr_path.read_text():
-                url = stderr_path.read_text().split("listening on ")[1].split()[0]
                 break
-        assert url, stderr_path.read_text()
+            time.sleep(0.05)
+        url = stderr_path.read_text().split("listening on ")[1].split()[0]
         headers = {**MCP_HEADERS, "mcp-protocol-version": "2025-06-18"}
-        answers: list[httpx.Response] = []
 
         async def one(http: httpx.AsyncClient, i: int) -> None:
             session = dict(headers)
@@ -335,18 +334,19 @@ async def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_pa
                 session["mcp-session-id"] = started.headers["mcp-session-id"]
                 await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
             call = {"name": "lookup_vin", "arguments": {"vin": fa.eu_vin(6_000 + i)}}
-            answers.append(
-                await http.post(
-                    url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}, headers=session
-                )
-            )
+            message = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}
+            answers.append(await http.post(url, json=message, headers=session))
 
-        async with httpx.AsyncClient(timeout=20) as http, anyio.create_task_group() as tg:
-            for i in range(5):
-                tg.start_soon(one, http, i)
-            while len(fake.calls()) < 5:
-                await anyio.sleep(0.02)
-            process.send_signal(signal.SIGTERM)  # all five are now waiting on AutoGrab
+        async def five_calls_then_sigterm() -> None:
+            async with httpx.AsyncClient(timeout=20) as http, anyio.create_task_group() as tg:
+                for i in range(5):
+                    tg.start_soon(one, http, i)
+                # The fake records requests on its own threads: polling is the only way to see them.
+                while len(fake.calls()) < 5:  # noqa: ASYNC110
+                    await anyio.sleep(0.02)
+                process.send_signal(signal.SIGTERM)  # all five are now waiting on AutoGrab
+
+        anyio.run(five_calls_then_sigterm)
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
     finally:
         if process.poll() is None:
