@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -355,3 +356,14 @@ def test_sigterm_lets_calls_in_flight_finish(fake: fa.FakeAutoGrab, tmp_path: An
     for answer in answers:
         assert answer.status_code == 200 and '"isError":false' in answer.text.replace(" ", ""), answer.text
     assert len(fake.calls()) == 5
+
+
+def test_access_log_lines_drop_query_strings(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """A client that puts a token in the URL does not get it written to the access log."""
+    uvicorn_config(create_http_app(settings, HttpSettings()), HttpSettings(), "INFO")
+    access = logging.getLogger("uvicorn.access")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/health?token=s3cr3t-value", "1.1", 200)
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", "/mcp", "1.1", 200)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == ['127.0.0.1:5 - "GET /health?… HTTP/1.1" 200', '127.0.0.1:5 - "POST /mcp HTTP/1.1" 200']
