@@ -208,6 +208,13 @@ async def test_without_key_lookup_decodes_offline(fake: fa.FakeAutoGrab) -> None
         ("1HGCM8263OA004352", "character 10 is 'O'"),
         ("1HGCM82633A00435", "16 characters"),
         ("", "No VIN was given"),
+        # Only ASCII letters and digits are ever billed (today "ß" became "SS" and a lookup was sent).
+        ("WVWZZZ1KZKU0099ß", "character 16 is 'ß' (U+00DF LATIN SMALL LETTER SHARP S)"),
+        ("WVWZZZ1KZKU00991２", "character 17 is '２' (U+FF12 FULLWIDTH DIGIT TWO)"),
+        ("WVWZZZ1KZKU\u00a0009912", "character 12 is U+00A0 NO-BREAK SPACE"),
+        ("WVWZZZ1KZKU\u2009009912", "character 12 is U+2009 THIN SPACE"),
+        ("WVW.ZZZ1KZKU009912", "character 4 is '.'"),
+        ("WVWZZZ1KZKU00991\u200b2", "character 17 is U+200B ZERO WIDTH SPACE"),
     ],
 )
 async def test_malformed_vin_is_refused_before_any_call(
@@ -217,7 +224,7 @@ async def test_malformed_vin_is_refused_before_any_call(
         for tool in ("lookup_vin", "get_factory_build_data"):
             result = await client.call_tool(tool, {"vin": vin})
             assert result.is_error
-            assert fragment in text(result)
+            assert fragment in text(result) and "\n" not in text(result)
     assert fake.calls() == []
 
 
