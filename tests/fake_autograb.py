@@ -411,7 +411,7 @@ class FakeAutoGrab:
     def url(self) -> str:
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FakeAutoGrab:
         fake = self

@@ -122,7 +122,7 @@ async def test_no_header_can_stop_calls_beyond_the_clamp(fake: fa.FakeAutoGrab, 
         # A junk reset counts as absent: the window closes for the minimum second, then calls flow again.
         other = await lookup(client, fa.POLO)
         build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD})
-    assert not first.is_error and first.structured_content["status"] == "matched"  # type: ignore[index]
+    assert not first.is_error and first.structured_content["status"] == "matched"
     assert not other.is_error and not build.is_error  # today: every later call refused until restart
     assert len(fake.calls(fa.POLO)) == 1 and len(fake.calls(fa.BUILD)) == 1
 
@@ -139,8 +139,8 @@ async def test_a_billed_answer_survives_junk_headers(
     async with connect(settings) as client:
         first = await lookup(client, vin)
         again = await lookup(client, vin)
-    assert not first.is_error and first.structured_content["status"] == "matched"  # type: ignore[index]
-    assert again.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert not first.is_error and first.structured_content["status"] == "matched"
+    assert again.structured_content["provenance"]["cached"] is True
     assert len(fake.calls(vin)) == 1  # today: an internal error, and the billed answer thrown away
 
 
@@ -215,7 +215,7 @@ async def test_the_apis_own_404_is_a_miss(fake: fa.FakeAutoGrab, settings: Setti
     fake.script("search", vin, fa.Reply(status=404, body=body))
     async with connect(settings) as client:
         result = await lookup(client, vin)
-    assert not result.is_error and result.structured_content["status"] == "no_match"  # type: ignore[index]
+    assert not result.is_error and result.structured_content["status"] == "no_match"
 
 
 async def test_build_data_outage_is_not_no_data(fake: fa.FakeAutoGrab, settings: Settings) -> None:
@@ -319,7 +319,7 @@ async def test_bodies_too_deep_or_odd_are_unexpected_not_internal_errors(
     if result.is_error:
         assert "Unexpected response" in text(result) and "internal error" not in text(result)
     else:  # a number too long to be a number is dropped, and the rest of the answer stands
-        assert result.structured_content["vehicle"]["title"] == "x"  # type: ignore[index]
+        assert result.structured_content["vehicle"]["title"] == "x"
     assert not after.is_error
 
 
@@ -335,7 +335,7 @@ async def test_cancel_then_retry_costs_one_billed_request(fake: fa.FakeAutoGrab,
         await anyio.sleep(0.8)
         fake.latency = 0
         again = await lookup(client, fa.POLO)
-    assert not again.is_error and again.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert not again.is_error and again.structured_content["provenance"]["cached"] is True
     assert len(fake.calls(fa.POLO)) == 1  # today: 2 billed requests
 
 
@@ -376,7 +376,7 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
     assert vehicle["options"] == [{"name": "Sunroof"}, {"name": "Towbar"}, {"name": "Paint", "price": 1200}]
     assert data["write_off"]["incidents"] == [{"code": "Statutory"}]
     assert len(data["candidates"]) == 1
-    assert again.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert again.structured_content["provenance"]["cached"] is True
     assert len(fake.calls(vin)) == 1
 
 
@@ -391,7 +391,7 @@ async def test_an_ordinary_vehicle_costs_under_5_kb_of_cache(fake: fa.FakeAutoGr
 
 
 async def test_padded_bodies_do_not_grow_the_cache(fake: fa.FakeAutoGrab, settings: Settings) -> None:
-    padding = {f"unknown_{i}": {} for i in range(45_000)}  # twice in each body: just under 2 MiB of {}
+    padding: dict[str, Any] = {f"unknown_{i}": {} for i in range(45_000)}  # twice in each body: just under 2 MiB of {}
     vins = [fa.eu_vin(4_000 + i) for i in range(20)]
     for vin in vins:
         fake.script("search", vin, fa.Reply(body=fa.match_body(vin, fa.vehicle(**padding), **padding)))
@@ -422,9 +422,9 @@ def maximal_text(n: int) -> str:
 
 def test_no_response_can_make_an_entry_larger_than_the_stated_caps() -> None:
     t = maximal_text(1_000)
-    vehicle_fields = ("title", "year", "make", "model", "badge", "series", "body_type", "body_config")
-    vehicle_fields += ("transmission", "transmission_type", "fuel", "fuel_type", "drive", "drive_type")
-    vehicle = {key: t for key in vehicle_fields} | {"options": [{"detail": t, "price": 1e11}] * 100}
+    vehicle_fields = ["title", "year", "make", "model", "badge", "series", "body_type", "body_config"]
+    vehicle_fields += ["transmission", "transmission_type", "fuel", "fuel_type", "drive", "drive_type"]
+    vehicle: dict[str, Any] = {key: t for key in vehicle_fields} | {"options": [{"detail": t, "price": 1e11}] * 100}
     vehicle |= {key: 10**11 for key in ("num_doors", "num_seats", "num_cylinders", "capacity_cc", "power_kw")}
     incident = {key: t for key in ("code", "type_code", "damage_codes", "jurisdiction", "recorded_date")}
     body = {
@@ -456,7 +456,7 @@ async def test_sixteen_thousand_codes_are_kept_to_the_cap_and_said_so(
     async with connect(settings) as client:
         first = await client.call_tool("get_factory_build_data", {"vin": vin, "limit": 200, "offset": 800})
         last = await client.call_tool("get_factory_build_data", {"vin": vin, "limit": 200, "offset": 900})
-    assert first.structured_content["total_codes"] == BUILD_CODES_LIMIT  # type: ignore[index]
+    assert first.structured_content["total_codes"] == BUILD_CODES_LIMIT
     assert f"AutoGrab sent 16000 codes; only the first {BUILD_CODES_LIMIT} are kept" in text(last)
     assert len(fake.calls(vin)) == 1
 
@@ -496,7 +496,7 @@ async def test_answers_quote_vendor_text_and_our_lines_cannot_be_imitated(
             while start != -1:  # only ever inside a quotation of AutoGrab's text
                 assert inside_json_string(line, start), line
                 start = line.find(fragment, start + 1)
-    vehicle = result.structured_content["vehicle"]  # type: ignore[index]
+    vehicle = result.structured_content["vehicle"]
     assert vehicle["make"] == "Volkswagen" and vehicle["badge"] == "GTI"
     assert "\n" not in vehicle["model"]
-    assert result.structured_content["confidence"]["vendor"] == "reduced"  # type: ignore[index]
+    assert result.structured_content["confidence"]["vendor"] == "reduced"

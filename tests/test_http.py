@@ -92,7 +92,7 @@ async def test_stateless_mode_serves_plain_json_without_sessions(fake: fa.FakeAu
             raw = await plain.post(f"{url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
     assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
     assert not first.is_error and not second.is_error and not build.is_error
-    assert second.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert second.structured_content["provenance"]["cached"] is True
     assert len(fake.calls(fa.POLO)) == 1
     assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
     assert "mcp-session-id" not in raw.headers
@@ -139,7 +139,7 @@ def test_allowed_hosts_and_origins_extend_the_lists(settings: Settings) -> None:
 
 
 async def test_bearer_token_is_required_when_set(fake: fa.FakeAutoGrab, settings: Settings) -> None:
-    http = HttpSettings(token=TOKEN)  # type: ignore[arg-type]  # pydantic turns it into a SecretStr
+    http = HttpSettings(token=TOKEN)  # pydantic turns it into a SecretStr
     with serving(settings, http) as url:
         async with httpx.AsyncClient(base_url=url) as plain:
             missing = await plain.post("/mcp", json=INITIALIZE, headers=MCP_HEADERS)
@@ -298,14 +298,14 @@ def test_command_says_plainly_when_the_port_is_taken() -> None:
 def test_allow_lists_for_a_specific_address_and_listed_names() -> None:
     from vin_mcp.http import transport_security
 
-    http = HttpSettings(host="10.0.0.5", token=TOKEN, allowed_hosts=("vin.example.com", "b.example:81"))  # type: ignore[arg-type]
+    http = HttpSettings(host="10.0.0.5", token=TOKEN, allowed_hosts=("vin.example.com", "b.example:81"))
     hosts = transport_security(http).allowed_hosts
     assert {"10.0.0.5", "10.0.0.5:*", "vin.example.com", "vin.example.com:*", "b.example:81"} <= set(hosts)
     assert "b.example:81:*" not in hosts and "b.example" not in hosts
     assert {"127.0.0.1:*", "localhost", "[::1]:*"} <= set(hosts)
-    ipv6 = transport_security(HttpSettings(host="fd00::1", token=TOKEN)).allowed_hosts  # type: ignore[arg-type]
+    ipv6 = transport_security(HttpSettings(host="fd00::1", token=TOKEN)).allowed_hosts
     assert {"[fd00::1]", "[fd00::1]:*"} <= set(ipv6)
-    wildcard = transport_security(HttpSettings(host="0.0.0.0", token=TOKEN, allowed_hosts=("a.example",)))  # type: ignore[arg-type]
+    wildcard = transport_security(HttpSettings(host="0.0.0.0", token=TOKEN, allowed_hosts=("a.example",)))
     assert "0.0.0.0" not in wildcard.allowed_hosts and "a.example" in wildcard.allowed_hosts
 
 

@@ -37,10 +37,21 @@ async def test_published_schemas_still_refuse_what_the_server_refuses() -> None:
     tools = await published()
     lookup, build = tools["lookup_vin"].input_schema, tools["get_factory_build_data"].input_schema
     jsonschema.validate({"vin": "WVWZZZ6RZAU020000", "region": "nz", "include_extended_data": True}, lookup)
-    for bad in ({}, {"vin": 17}, {"vin": "X", "region": "mars"}, {"vin": "X", "prefer_more_results": "yes"}):
+    bad_lookups: list[dict[str, object]] = [
+        {},
+        {"vin": 17},
+        {"vin": "X", "region": "mars"},
+        {"vin": "X", "prefer_more_results": "yes"},
+    ]
+    for bad in bad_lookups:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, lookup)
-    for bad in ({"vin": "X", "limit": 0}, {"vin": "X", "limit": 201}, {"vin": "X", "offset": -1}):
+    bad_builds: list[dict[str, object]] = [
+        {"vin": "X", "limit": 0},
+        {"vin": "X", "limit": 201},
+        {"vin": "X", "offset": -1},
+    ]
+    for bad in bad_builds:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, build)
     assert build["properties"]["limit"]["default"] == 40

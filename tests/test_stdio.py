@@ -25,7 +25,7 @@ async def test_stdio_server_answers_lookups(fake: fa.FakeAutoGrab) -> None:
         assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
         result = await client.call_tool("lookup_vin", {"vin": fa.POLO})
         assert not result.is_error
-        assert result.structured_content["vehicle"]["model"] == "Polo"  # type: ignore[index]
+        assert result.structured_content["vehicle"]["model"] == "Polo"
         refused = await client.call_tool("lookup_vin", {"vin": "1HGCM8263OA004352"})
         assert refused.is_error
         failed = await client.call_tool("lookup_vin", {"vin": fa.FAULTS["401"]})
@@ -40,4 +40,4 @@ async def test_stdio_server_without_key_decodes_offline() -> None:
     async with Client(server_params({})) as client:
         result = await client.call_tool("lookup_vin", {"vin": "1HGCM82633A004352"})
     assert not result.is_error
-    assert result.structured_content["status"] == "offline"  # type: ignore[index]
+    assert result.structured_content["status"] == "offline"

@@ -105,7 +105,7 @@ async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, set
 async def test_confidence_reasons(settings: Settings, vin: str, level: str, reason: str | None) -> None:
     async with connect(settings) as client:
         result = await lookup(client, vin)
-    confidence = result.structured_content["confidence"]  # type: ignore[index]
+    confidence = result.structured_content["confidence"]
     assert confidence["level"] == level
     if reason:
         assert any(reason in r for r in confidence["reasons"]), confidence["reasons"]
@@ -143,14 +143,14 @@ async def test_no_match_is_said_plainly(settings: Settings, vin: str) -> None:
 async def test_no_match_shows_what_the_authority_described(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.NO_MATCH_NULL)
-    assert result.structured_content["registration_description"] == "1998 HOLDEN COMMODORE VT SEDAN"  # type: ignore[index]
+    assert result.structured_content["registration_description"] == "1998 HOLDEN COMMODORE VT SEDAN"
     assert 'Registry text (unverified): "1998 HOLDEN COMMODORE VT SEDAN"' in text(result)
 
 
 async def test_write_off_history(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.WRITTEN_OFF)
-    write_off = result.structured_content["write_off"]  # type: ignore[index]
+    write_off = result.structured_content["write_off"]
     assert write_off["summary"] == "Recorded as written off 2 times:"  # vin-mcp's words; the rest is AutoGrab's
     assert write_off["incidents"][0]["odometer"] == 84000
     assert '"Repairable Write-off, Collision, FRONT, NSW, 2019-06-14, 84000 km"' in text(result)
@@ -166,7 +166,7 @@ async def test_write_off_history(settings: Settings) -> None:
 async def test_write_off_unknown_is_not_reported_as_clean(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.REDUCED)
-    assert "unknown" in result.structured_content["write_off"]["summary"]  # type: ignore[index]
+    assert "unknown" in result.structured_content["write_off"]["summary"]
 
 
 @pytest.mark.parametrize("region", ["au", "uk"])
@@ -174,8 +174,8 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
     async with connect(settings) as client:
         plain = await lookup(client, fa.EXTENDED, region=region)
         extended = await lookup(client, fa.EXTENDED, region=region, include_extended_data=True)
-    assert "extended_data" not in plain.structured_content  # type: ignore[operator]
-    data = extended.structured_content["extended_data"]  # type: ignore[index]
+    assert "extended_data" not in plain.structured_content
+    data = extended.structured_content["extended_data"]
     assert data["make_code"] == "VOLKS"
     assert data["vehicle_type_description"] == "PASSENGER CAR"  # control character stripped
     assert fake.calls()[-1].query["features"] == "additional_upstream_data"
@@ -184,7 +184,7 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
 async def test_extended_data_missing_is_noted(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.POLO, include_extended_data=True)
-    assert "not returned" in result.structured_content["note"]  # type: ignore[index]
+    assert "not returned" in result.structured_content["note"]
 
 
 async def test_without_key_lookup_decodes_offline(fake: fa.FakeAutoGrab) -> None:
@@ -261,7 +261,7 @@ async def test_upstream_failures_are_specific_tool_errors(
             # ...but the rate-limit window is shared: the next call is told when to retry, and not sent.
             assert after.is_error and "reopens in about 60 seconds" in text(after) and fake.calls(fa.POLO) == []
         else:
-            assert not after.is_error and after.structured_content["status"] == "matched"  # type: ignore[index]
+            assert not after.is_error and after.structured_content["status"] == "matched"
 
 
 async def test_unexpected_bug_is_not_the_generic_sdk_error(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,10 +289,10 @@ async def test_build_data_paging_and_search(fake: fa.FakeAutoGrab, settings: Set
     assert data["codes"][:2] == ["0A2: 4 doors", "0EG: Dual-clutch transmission DSG DQ200"]
     assert data["next_offset"] == 40
     assert "offset=40" in text(first)
-    assert second.structured_content["codes"][0] == "026: Adaptive cruise control variant 38"  # type: ignore[index]
-    assert second.structured_content["next_offset"] == 50  # type: ignore[index]
-    assert found.structured_content["matching_codes"] == 1  # type: ignore[index]
-    assert found.structured_content["codes"] == ["0EG: Dual-clutch transmission DSG DQ200"]  # type: ignore[index]
+    assert second.structured_content["codes"][0] == "026: Adaptive cruise control variant 38"
+    assert second.structured_content["next_offset"] == 50
+    assert found.structured_content["matching_codes"] == 1
+    assert found.structured_content["codes"] == ["0EG: Dual-clutch transmission DSG DQ200"]
     assert len(fake.calls()) == 1  # paging and searching reuse the one paid answer
 
 
@@ -300,7 +300,7 @@ async def test_build_data_not_available_is_not_an_error(settings: Settings) -> N
     async with connect(settings) as client:
         result = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED})
     assert not result.is_error
-    assert result.structured_content["status"] == "not_available"  # type: ignore[index]
+    assert result.structured_content["status"] == "not_available"
 
 
 @pytest.mark.parametrize(
@@ -335,8 +335,8 @@ async def test_repeat_lookup_is_served_from_cache(fake: fa.FakeAutoGrab, setting
     async with connect(settings) as client:
         first = await lookup(client, fa.POLO)
         second = await lookup(client, fa.POLO.lower())
-    assert first.structured_content["provenance"]["cached"] is False  # type: ignore[index]
-    assert second.structured_content["provenance"]["cached"] is True  # type: ignore[index]
+    assert first.structured_content["provenance"]["cached"] is False
+    assert second.structured_content["provenance"]["cached"] is True
     assert "From cache" in text(second)
     assert len(fake.calls()) == 1
 

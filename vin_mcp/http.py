@@ -126,7 +126,6 @@ def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightR
 
 
 def _add_health_route(server: MCPServer[VinService], settings: Settings, http: HttpSettings) -> None:
-    @server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)
     async def health(_: Request) -> Response:
         # Liveness only: probing AutoGrab here would bill the customer for every probe.
         body = {
@@ -137,6 +136,8 @@ def _add_health_route(server: MCPServer[VinService], settings: Settings, http: H
             "stateless": http.stateless,
         }
         return Response(json.dumps(body), media_type="application/json")
+
+    server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)(health)
 
 
 class _NoQueryStrings(logging.Filter):
@@ -177,7 +178,7 @@ def serve_http(settings: Settings, http: HttpSettings, log_level: str = "WARNING
     notice = f"vin-mcp: listening on http://{host}:{sock.getsockname()[1]}{http.path} ({mode}, {auth})"
     # sse-starlette ends every SSE stream the moment uvicorn gets SIGTERM, which in session mode cuts off
     # calls in flight (their answers travel on such streams); _DrainingServer ends them itself, later.
-    AppStatus.disable_automatic_graceful_drain()
+    AppStatus.enable_automatic_graceful_drain = False  # what disable_automatic_graceful_drain() sets
     _DrainingServer(config, notice, in_flight).run(sockets=[sock])
 
 

@@ -20,7 +20,8 @@ def compact_schema(schema: dict[str, Any], *, output: bool, loose: frozenset[str
     Properties named in ``loose`` are published as their bare type (``{"type": "object"}``): for
     secondary details whose full shape costs more tokens than it is worth to a client.
     """
-    return _Compactor(schema.get("$defs", {}), output, loose).compact(schema)
+    compacted: dict[str, Any] = _Compactor(schema.get("$defs", {}), output, loose).compact(schema)
+    return compacted
 
 
 class _Compactor:
@@ -57,7 +58,7 @@ class _Compactor:
         return compacted
 
     def property(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
-        compacted = self.compact(schema)
+        compacted: dict[str, Any] = self.compact(schema)
         if name in self.loose and "type" in compacted:
             return {"type": compacted["type"]}
         return compacted

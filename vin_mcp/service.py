@@ -18,7 +18,7 @@ from . import __version__
 from .answers import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
 from .assess import build_data_answer, build_facts, lookup_answer, offline_answer
 from .brands import BUILD_DATA_FIRST_YEAR, build_data_covers
-from .cache import Cached, SingleFlightCache
+from .cache import Cached, M, SingleFlightCache
 from .client import USER_AGENT, AutoGrabClient
 from .errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
 from .settings import REGIONS, Settings
@@ -147,7 +147,7 @@ def _refuse_if_not_covered(decode: VinDecode) -> None:
         )
 
 
-def _provenance(cached: Cached[object]) -> Provenance:
+def _provenance(cached: Cached[M]) -> Provenance:
     fetched = datetime.fromtimestamp(cached.fetched_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Provenance(cached=cached.from_cache, fetched_at=fetched)
 

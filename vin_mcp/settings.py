@@ -65,7 +65,7 @@ class Settings(BaseModel):
             )
         return cls(
             api_key=SecretStr(api_key) if api_key else None,
-            region=region,  # type: ignore[arg-type]  # checked against REGIONS above
+            region=region,
             base_url=base_url,
             timeout=_number(get("AUTOGRAB_TIMEOUT"), "AUTOGRAB_TIMEOUT", 10.0, minimum=0.1, maximum=120),
             reference_id=get("AUTOGRAB_REFERENCE_ID"),
