@@ -16,10 +16,10 @@ import httpx
 from pydantic import SecretStr
 
 from tests import fake_autograb as fa
-from vin_mcp.assess import build_facts
+from vin_mcp.answers.assess import build_facts
+from vin_mcp.autograb.payloads import BuildDataResponse
 from vin_mcp.service import open_service
 from vin_mcp.settings import Settings
-from vin_mcp.upstream import BuildDataResponse
 
 
 def deep_size(value: Any, seen: set[int] | None = None) -> int:

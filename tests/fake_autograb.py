@@ -32,7 +32,7 @@ _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def with_check_digit(vin: str) -> str:
-    """Put the correct check digit at position 9 (written independently of vin_mcp.vin)."""
+    """Put the correct check digit at position 9 (written independently of vin_mcp.vin.rules)."""
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
     digit = "X" if total % 11 == 10 else str(total % 11)
     return vin[:8] + digit + vin[9:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vin_mcp.brands import build_data_covers, same_maker
+from vin_mcp.vin.makes import build_data_covers, same_maker
 
 
 @pytest.mark.parametrize(

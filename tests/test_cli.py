@@ -13,9 +13,9 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp import client as client_module
-from vin_mcp.cli import main
-from vin_mcp.commands import ExitCode
+from vin_mcp.autograb import client as client_module
+from vin_mcp.cli.commands import ExitCode
+from vin_mcp.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ import pytest
 
 from tests import fake_autograb as fa
 from tests.conftest import make_settings
-from vin_mcp import client as client_module
-from vin_mcp.client import AutoGrabClient
+from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,

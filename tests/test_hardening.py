@@ -15,11 +15,11 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp import client as client_module
+from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb.text import clean_text
 from vin_mcp.errors import InvalidVinError, VinMcpError
-from vin_mcp.sanitise import clean_text
 from vin_mcp.settings import Settings
-from vin_mcp.vin import VIN_ALPHABET, decode_vin, normalise_vin, validate_vin
+from vin_mcp.vin.rules import VIN_ALPHABET, decode_vin, normalise_vin, validate_vin
 
 VIN_CHARS = "".join(sorted(VIN_ALPHABET))
 
@@ -132,7 +132,7 @@ async def test_key_appears_nowhere_across_the_fault_matrix(
                     tool, {"vin": vin, "include_extended_data": True} if tool == "lookup_vin" else {"vin": vin}
                 )
                 outputs.append(result.model_dump_json())
-    from vin_mcp.client import AutoGrabClient
+    from vin_mcp.autograb.client import AutoGrabClient
 
     async with __import__("httpx").AsyncClient(timeout=0.5) as http:
         api = AutoGrabClient(http, settings)

@@ -25,14 +25,14 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp import client as client_module
-from vin_mcp.assess import build_facts, lookup_answer
-from vin_mcp.client import AutoGrabClient
+from vin_mcp.answers.assess import build_facts, lookup_answer
+from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb.client import AutoGrabClient
+from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, VinSearchResponse
 from vin_mcp.errors import RateLimitedError, UnexpectedResponseError, UpstreamTimeoutError
 from vin_mcp.service import MAX_BUILD_ENTRY_BYTES, MAX_LOOKUP_ENTRY_BYTES, open_service
 from vin_mcp.settings import Settings
-from vin_mcp.upstream import BUILD_CODES_LIMIT, BuildDataResponse, VinSearchResponse
-from vin_mcp.vin import decode_vin
+from vin_mcp.vin.rules import decode_vin
 
 pytestmark = pytest.mark.anyio
 

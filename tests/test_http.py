@@ -23,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests import fake_autograb as fa
 from vin_mcp.errors import ConfigurationError
-from vin_mcp.http import bind_socket, create_http_app, uvicorn_config
+from vin_mcp.mcp_server.http_transport import bind_socket, create_http_app, uvicorn_config
 from vin_mcp.settings import HttpSettings, Settings
 
 pytestmark = pytest.mark.anyio
@@ -296,7 +296,7 @@ def test_command_says_plainly_when_the_port_is_taken() -> None:
 
 
 def test_allow_lists_for_a_specific_address_and_listed_names() -> None:
-    from vin_mcp.http import transport_security
+    from vin_mcp.mcp_server.http_transport import transport_security
 
     http = HttpSettings(host="10.0.0.5", token=TOKEN, allowed_hosts=("vin.example.com", "b.example:81"))
     hosts = transport_security(http).allowed_hosts

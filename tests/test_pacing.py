@@ -7,7 +7,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from vin_mcp.pacing import MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, header_wait, window_used_up
+from vin_mcp.autograb.pacing import MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, header_wait, window_used_up
 
 NOW = 1_800_000_000.0
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -34,7 +36,7 @@ async def test_server_metadata_matches_pyproject_and_manifest() -> None:
 
 
 async def test_instructions_say_when_to_call_which_tool_and_how_to_read_confidence() -> None:
-    from vin_mcp.server import INSTRUCTIONS, create_server
+    from vin_mcp.mcp_server.server import INSTRUCTIONS, create_server
 
     assert create_server(Settings()).instructions == INSTRUCTIONS
     for words in ("lookup_vin", "get_factory_build_data", "'high'", "'none'", "confirm", "never guess"):
@@ -68,3 +70,18 @@ def test_every_json_snippet_in_the_readme_parses() -> None:
         config = json.loads(block)
         servers = config.get("mcpServers") or config.get("servers")
         assert servers and all("command" in s or "url" in s for s in servers.values())
+
+
+def test_no_module_shadows_the_standard_library() -> None:
+    names = {path.stem for path in (ROOT / "vin_mcp").rglob("*.py")} | {
+        path.name for path in (ROOT / "vin_mcp").iterdir() if path.is_dir() and (path / "__init__.py").exists()
+    }
+    assert names & sys.stdlib_module_names == set()
+
+
+def test_the_package_main_runs_as_a_file() -> None:
+    """``python vin_mcp/__main__.py`` puts vin_mcp/ first on sys.path: no module there may hide another."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "vin_mcp" / "__main__.py"), "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("vin-mcp "), done.stderr

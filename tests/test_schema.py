@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from tests.conftest import connect
-from vin_mcp.answers import BuildDataAnswer, LookupAnswer
-from vin_mcp.schema import compact_schema
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
+from vin_mcp.mcp_server.schema import compact_schema
 from vin_mcp.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"

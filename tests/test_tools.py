@@ -11,7 +11,7 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp import client as client_module
+from vin_mcp.autograb import client as client_module
 from vin_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vin_mcp.errors import InvalidVinError
-from vin_mcp.vin import compute_check_digit, decode_vin, normalise_vin, validate_vin
+from vin_mcp.vin.rules import compute_check_digit, decode_vin, normalise_vin, validate_vin
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-from vin_mcp.cli import main
+from vin_mcp.cli.main import main
 
 if __name__ == "__main__":
     main()

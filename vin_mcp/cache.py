@@ -19,7 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
-from .errors import ServiceUnavailableError
+from vin_mcp.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -14,15 +14,15 @@ import anyio
 import httpx
 from anyio.abc import TaskGroup
 
-from . import __version__
-from .answers import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
-from .assess import build_data_answer, build_facts, lookup_answer, offline_answer
-from .brands import BUILD_DATA_FIRST_YEAR, build_data_covers
-from .cache import Cached, M, SingleFlightCache
-from .client import USER_AGENT, AutoGrabClient
-from .errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
-from .settings import REGIONS, Settings
-from .vin import VinDecode, decode_vin, validate_vin
+from vin_mcp import __version__
+from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
+from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
+from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
+from vin_mcp.cache import Cached, M, SingleFlightCache
+from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
+from vin_mcp.settings import REGIONS, Settings
+from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
+from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
 DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200

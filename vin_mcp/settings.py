@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from .errors import ConfigurationError
+from vin_mcp.errors import ConfigurationError
 
 Region = Literal["au", "nz", "uk"]
 REGIONS: tuple[str, ...] = get_args(Region)

@@ -13,11 +13,11 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from .answers import BuildDataAnswer, LookupAnswer
-from .errors import VinMcpError
-from .render import render_build_data, render_lookup
-from .schema import compact_schema
-from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
+from vin_mcp.answers.render import render_build_data, render_lookup
+from vin_mcp.errors import VinMcpError
+from vin_mcp.mcp_server.schema import compact_schema
+from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

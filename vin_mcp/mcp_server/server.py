@@ -11,11 +11,11 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
-from . import __version__
-from .redaction import Redactor
-from .service import VinService, open_service
-from .settings import Settings
-from .tools import build_tools
+from vin_mcp import __version__
+from vin_mcp.mcp_server.tools import build_tools
+from vin_mcp.redaction import Redactor
+from vin_mcp.service import VinService, open_service
+from vin_mcp.settings import Settings
 
 SERVER_NAME = "vin-mcp"
 SERVER_TITLE = "VIN lookup (AutoGrab)"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from .answers import BuildDataAnswer, LookupAnswer, Vehicle, WriteOff
-from .vin import VinDecode
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, WriteOff
+from vin_mcp.vin.rules import VinDecode
 
 _STATUS_LINES = {
     "matched": "matched",

@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import __version__
-from .errors import ConfigurationError
-from .server import SERVER_NAME, create_server
-from .service import VinService
-from .settings import HttpSettings, Settings
+from vin_mcp import __version__
+from vin_mcp.errors import ConfigurationError
+from vin_mcp.mcp_server.server import SERVER_NAME, create_server
+from vin_mcp.service import VinService
+from vin_mcp.settings import HttpSettings, Settings
 
 HEALTH_PATH = "/health"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")

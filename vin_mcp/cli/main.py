@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .commands import EXIT_CODES_HELP, run_build_data, run_lookup
-from .errors import ConfigurationError
-from .redaction import Redactor, install_log_redaction
-from .service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
-from .settings import REGIONS, HttpSettings, Settings
+from vin_mcp import __version__
+from vin_mcp.cli.commands import EXIT_CODES_HELP, run_build_data, run_lookup
+from vin_mcp.errors import ConfigurationError
+from vin_mcp.redaction import Redactor, install_log_redaction
+from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
+from vin_mcp.settings import REGIONS, HttpSettings, Settings
 
 DESCRIPTION = """\
 Identify vehicles from VINs (AutoGrab v2, plus an offline VIN decode).
@@ -120,12 +120,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     transport = args.transport or os.environ.get("VIN_MCP_TRANSPORT", "").strip().lower() or "stdio"
     if transport == "stdio":
-        from .server import create_server  # deferred: the SDK import is most of the start-up time
+        from vin_mcp.mcp_server.server import create_server  # deferred: the SDK import is most of the start-up time
 
         create_server(settings).run()
     elif transport == "http":
         http = HttpSettings.from_env(host=args.host, port=args.port, path=args.path, stateless=args.stateless)
-        from .http import serve_http
+        from vin_mcp.mcp_server.http_transport import serve_http
 
         serve_http(settings, http, args.log_level)
     else:

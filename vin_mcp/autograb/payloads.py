@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 
-from .sanitise import clean_optional
+from vin_mcp.autograb.text import clean_optional
 
 # Caps on third-party text and lists, so one odd record cannot flood the assistant's context or
 # the cache (the largest possible cached answer follows from these).

@@ -14,8 +14,9 @@ from typing import TextIO
 
 import anyio
 
-from .answers import BuildDataAnswer, LookupAnswer
-from .errors import (
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
+from vin_mcp.answers.render import render_build_data, render_lookup
+from vin_mcp.errors import (
     ConfigurationError,
     InvalidArgumentError,
     InvalidVinError,
@@ -23,10 +24,9 @@ from .errors import (
     UpstreamError,
     VinMcpError,
 )
-from .redaction import Redactor
-from .render import render_build_data, render_lookup
-from .service import VinService, open_service
-from .settings import Settings
+from vin_mcp.redaction import Redactor
+from vin_mcp.service import VinService, open_service
+from vin_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
 

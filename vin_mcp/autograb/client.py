@@ -22,7 +22,9 @@ import anyio
 import httpx
 from pydantic import ValidationError
 
-from .errors import (
+from vin_mcp.autograb.pacing import RateLimitPacer
+from vin_mcp.autograb.payloads import BuildDataResponse, Envelope, VinSearchResponse
+from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
     MissingApiKeyError,
@@ -33,9 +35,7 @@ from .errors import (
     UpstreamFailedError,
     UpstreamTimeoutError,
 )
-from .pacing import RateLimitPacer
-from .settings import Settings
-from .upstream import BuildDataResponse, Envelope, VinSearchResponse
+from vin_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from vininfo.dicts import COUNTRIES, REGIONS, WMI
 
-from .errors import InvalidVinError
+from vin_mcp.errors import InvalidVinError
 
 VIN_LENGTH = 17
 VIN_ALPHABET = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")

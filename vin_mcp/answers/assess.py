@@ -6,7 +6,7 @@ match against what the VIN itself encodes (check digit, manufacturer, model year
 
 from __future__ import annotations
 
-from .answers import (
+from vin_mcp.answers.models import (
     BuildDataAnswer,
     BuildFacts,
     Confidence,
@@ -17,10 +17,10 @@ from .answers import (
     Vehicle,
     WriteOff,
 )
-from .brands import same_maker
-from .render import quote
-from .upstream import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
-from .vin import VinDecode
+from vin_mcp.answers.render import quote
+from vin_mcp.autograb.payloads import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
+from vin_mcp.vin.makes import same_maker
+from vin_mcp.vin.rules import VinDecode
 
 # The year AutoGrab reports is often the release or build year, one off the model year.
 YEAR_TOLERANCE = 1

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .vin import VinDecode
+from vin_mcp.vin.rules import VinDecode
 
 
 def _drop_titles(schema: dict[str, Any]) -> None:
