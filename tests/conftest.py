@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,14 @@ from pydantic import SecretStr
 from tests.fake_autograb import API_KEY, FakeAutoGrab
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_settings_from_the_outside() -> Iterator[None]:
+    """Settings read the process environment: tests see only what they set themselves."""
+    outside = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("AUTOGRAB_", "VIN_MCP_"))}
+    yield
+    os.environ.update(outside)
 
 
 @pytest.fixture(scope="session")

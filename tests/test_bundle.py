@@ -37,7 +37,7 @@ def test_bundle_is_small_and_holds_only_what_a_host_needs(bundle: Path) -> None:
     names = set(zipfile.ZipFile(bundle).namelist())
     assert names >= HOST_FILES
     assert {n for n in names if n.startswith("vin_mcp/") and n.endswith(".py")} == {
-        f"vin_mcp/{p.name}" for p in (ROOT / "vin_mcp").glob("*.py")
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "vin_mcp").rglob("*.py")
     }
     leaked = [n for n in names if re.match(r"(tests|bench|\.venv|\.git|\.ci)/", n) or "__pycache__" in n]
     assert leaked == []

@@ -167,4 +167,4 @@ def test_unknown_transport_is_a_configuration_error(
 ) -> None:
     monkeypatch.setenv("VIN_MCP_TRANSPORT", "carrier-pigeon")
     code, out, err = run(capsys)
-    assert code == 2 and out == "" and "VIN_MCP_TRANSPORT" in err and "stdio or http" in err
+    assert code == 2 and out == "" and "VIN_MCP_TRANSPORT" in err and "use one of stdio, http" in err

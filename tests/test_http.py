@@ -23,8 +23,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests import fake_autograb as fa
 from vin_mcp.errors import ConfigurationError
+from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.mcp_server.http_transport import bind_socket, create_http_app, uvicorn_config
-from vin_mcp.settings import HttpSettings, Settings
+from vin_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 TOKEN = "test-token-0123456789abcdef"

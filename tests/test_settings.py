@@ -83,3 +83,37 @@ def test_bad_setting_stops_start_up_with_one_line_on_stderr() -> None:
         "vin-mcp: AUTOGRAB_REGION is 'mars'; use one of au, nz, uk. "
         "Fix the environment variable named above and restart the server."
     )
+
+
+def test_only_the_documented_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field's bare name is never read from the environment (PATH is not the HTTP path, PORT not the port)."""
+    from vin_mcp.mcp_server.http_settings import HttpSettings
+
+    for name in ("PATH", "HOST", "PORT", "TOKEN", "REGION", "TIMEOUT", "API_KEY", "TRANSPORT"):
+        monkeypatch.setenv(name, "bogus")
+    assert HttpSettings.from_env().path == "/mcp" and HttpSettings.from_env().port == 8000
+    settings = Settings.from_env()
+    assert settings.region == "au" and settings.timeout == 10.0 and settings.api_key is None
+    monkeypatch.setenv("VIN_MCP_HTTP_PORT", "9001")
+    monkeypatch.setenv("AUTOGRAB_REGION", "NZ")
+    assert HttpSettings.from_env().port == 9001 and Settings.from_env().region == "nz"
+
+
+def test_help_lists_every_variable_from_the_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    from vin_mcp.cli.main import main
+    from vin_mcp.mcp_server.http_settings import HttpSettings
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    for name, _ in [*Settings.variables(), *HttpSettings.variables()]:
+        assert name in help_text
+    assert len(Settings.variables()) == len(Settings.model_fields) == 8
+
+
+def test_a_short_token_is_refused_without_echoing_it() -> None:
+    from vin_mcp.mcp_server.http_settings import HttpSettings
+
+    with pytest.raises(ConfigurationError) as caught:
+        HttpSettings.from_env({"VIN_MCP_HTTP_TOKEN": "tiny-secret"})
+    assert "shorter than 16" in str(caught.value) and "tiny-secret" not in str(caught.value)

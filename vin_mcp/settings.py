@@ -1,14 +1,17 @@
-"""The one settings object, read from the environment."""
+"""The one settings object: each environment variable declared once, as a field with its default and bounds.
+
+``EnvSettings`` is the shared machinery (pydantic-settings): a blank value, or a desktop host's unfilled
+``${user_config.…}`` placeholder, counts as unset; a bad value becomes one ``ConfigurationError`` line
+naming the variable and what it accepts.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import os
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vin_mcp.errors import ConfigurationError
 
@@ -24,164 +27,116 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 }
 
 
-class Settings(BaseModel):
-    """Every knob, with its environment variable and default."""
-
-    model_config = ConfigDict(frozen=True)
-
-    api_key: SecretStr | None = Field(None, description="AUTOGRAB_API_KEY")
-    region: Region = Field("au", description="AUTOGRAB_REGION")
-    base_url: str | None = Field(None, description="AUTOGRAB_BASE_URL; default chosen by region")
-    timeout: float = Field(10.0, description="AUTOGRAB_TIMEOUT, seconds per request")
-    reference_id: str | None = Field(None, description="AUTOGRAB_REFERENCE_ID, default usage tag")
-    cache_ttl: float = Field(86_400.0, description="VIN_MCP_CACHE_TTL, seconds; 0 disables the cache")
-    cache_size: int = Field(1_024, description="VIN_MCP_CACHE_SIZE, answers kept in memory")
-
-    def base_url_for(self, region: str) -> str:
-        return (self.base_url or DEFAULT_BASE_URLS[region]).rstrip("/")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the environment; a bad value raises ``ConfigurationError`` naming the variable."""
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            # Desktop hosts may pass an unfilled optional bundle field through literally.
-            if not value or (value.startswith("${") and value.endswith("}")):
-                return None
-            return value
-
-        api_key = get("AUTOGRAB_API_KEY")
-        region = (get("AUTOGRAB_REGION") or "au").lower()
-        if region not in REGIONS:
-            raise ConfigurationError(
-                f"AUTOGRAB_REGION is {_quote(region)}; use one of {', '.join(REGIONS)}.",
-            )
-        base_url = get("AUTOGRAB_BASE_URL")
-        if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"AUTOGRAB_BASE_URL is {_quote(base_url)}; it must start with https:// (or http://).",
-            )
-        return cls(
-            api_key=SecretStr(api_key) if api_key else None,
-            region=region,
-            base_url=base_url,
-            timeout=_number(get("AUTOGRAB_TIMEOUT"), "AUTOGRAB_TIMEOUT", 10.0, minimum=0.1, maximum=120),
-            reference_id=get("AUTOGRAB_REFERENCE_ID"),
-            cache_ttl=_number(get("VIN_MCP_CACHE_TTL"), "VIN_MCP_CACHE_TTL", 86_400.0, minimum=0, maximum=10**8),
-            cache_size=int(_number(get("VIN_MCP_CACHE_SIZE"), "VIN_MCP_CACHE_SIZE", 1024, minimum=1, maximum=10**6)),
-        )
+def _unset(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    # Desktop hosts may pass an unfilled optional bundle field through literally.
+    return not text or (text.startswith("${") and text.endswith("}"))
 
 
-def _number(raw: str | None, name: str, default: float, *, minimum: float, maximum: float) -> float:
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (minimum <= value <= maximum):
-        raise ConfigurationError(f"{name} is {_quote(raw)}; use a number from {minimum:g} to {maximum:g}.")
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("it must start with https:// (or http://)")
     return value
 
 
-def _quote(value: str) -> str:
-    return repr(value[:40])
+class EnvSettings(BaseSettings):
+    """Settings read from the environment (or given as keyword arguments, which win)."""
 
+    # validate_by_name lets code pass field names (api_key=...); it would also make pydantic-settings read
+    # each field's bare name from the environment (PATH as the HTTP path). env_prefix applies only to those
+    # name lookups, so this prefix, which nobody sets, leaves the documented variables as the only source.
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        validate_by_name=True,
+        str_strip_whitespace=True,
+        env_prefix="VIN_MCP_UNUSED_FIELD_NAME_",
+    )
 
-LOOPBACK_NAMES = ("localhost",)
-MIN_TOKEN_LENGTH = 16
-TOKEN_ADVICE = 'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
-
-
-class HttpSettings(BaseModel):
-    """How ``vin-mcp --transport http`` listens. Command-line options override the environment."""
-
-    model_config = ConfigDict(frozen=True)
-
-    host: str = Field("127.0.0.1", description="VIN_MCP_HTTP_HOST, address to bind")
-    port: int = Field(8000, description="VIN_MCP_HTTP_PORT")
-    path: str = Field("/mcp", description="VIN_MCP_HTTP_PATH, the MCP endpoint")
-    stateless: bool = Field(False, description="VIN_MCP_HTTP_STATELESS, no sessions (for load balancers)")
-    token: SecretStr | None = Field(None, description="VIN_MCP_HTTP_TOKEN, bearer token clients must send")
-    allowed_hosts: tuple[str, ...] = Field((), description="VIN_MCP_HTTP_ALLOWED_HOSTS, comma-separated")
-    allowed_origins: tuple[str, ...] = Field((), description="VIN_MCP_HTTP_ALLOWED_ORIGINS, comma-separated")
-
-    @property
-    def loopback_only(self) -> bool:
-        return is_loopback(self.host)
-
-    @property
-    def wildcard_bind(self) -> bool:
-        return self.host in ("0.0.0.0", "::", "")
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks_are_unset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if not _unset(value)}
+        return data
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HttpSettings:
-        """Read the environment, apply command-line overrides (None = not given), refuse unsafe set-ups."""
-        env = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Read ``environ`` (default: the process environment); ``overrides`` (None = not given) win."""
+        fields = cls.model_fields
+        given: dict[str, Any] = {
+            str(fields[name].alias if name in fields and fields[name].alias else name): value
+            for name, value in overrides.items()
+            if value is not None
+        }
+        try:
+            if environ is None:
+                return cls(**given)
+            return cls.model_validate({**environ, **given})
+        except ValidationError as exc:
+            raise ConfigurationError(cls._explain(exc)) from None
 
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
+    @classmethod
+    def _explain(cls, exc: ValidationError) -> str:
+        error = exc.errors()[0]
+        if not error["loc"]:  # a rule about several settings: its message is the whole story
+            return str(error["msg"]).removeprefix("Value error, ")
+        name = str(error["loc"][0])
+        field = next((f for n, f in cls.model_fields.items() if name in (n, f.alias)), None)
+        variable = str(field.alias) if field is not None and field.alias else name
+        if field is not None and "SecretStr" in str(field.annotation):  # never echo a secret
+            return str(error["msg"]).removeprefix("Value error, ")
+        shown = error.get("input")
+        shown = f"{str(shown)[:40]!r}" if isinstance(shown, str | int | float) else "not valid"
+        return f"{variable} is {shown}; {_accepts(field, str(error['msg']))}."
 
-        given = {name: value for name, value in overrides.items() if value is not None}
-        host = str(given.get("host") or get("VIN_MCP_HTTP_HOST") or "127.0.0.1").strip("[]")
-        raw_port = given.get("port", get("VIN_MCP_HTTP_PORT"))
-        port = int(
-            _number(None if raw_port is None else str(raw_port), "VIN_MCP_HTTP_PORT", 8000, minimum=0, maximum=65535)
-        )
-        path = str(given.get("path") or get("VIN_MCP_HTTP_PATH") or "/mcp")
-        if not path.startswith("/") or path == "/" or any(c.isspace() for c in path):
-            raise ConfigurationError(f"VIN_MCP_HTTP_PATH is {_quote(path)}; use a path such as /mcp.")
-        stateless = bool(given.get("stateless")) or _flag(get("VIN_MCP_HTTP_STATELESS"), "VIN_MCP_HTTP_STATELESS")
-        token = get("VIN_MCP_HTTP_TOKEN")
-        if token is not None and len(token) < MIN_TOKEN_LENGTH:
-            raise ConfigurationError(
-                f"VIN_MCP_HTTP_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; {TOKEN_ADVICE}."
-            )
-        settings = cls(
-            host=host,
-            port=port,
-            path=path.rstrip("/"),
-            stateless=stateless,
-            token=SecretStr(token) if token else None,
-            allowed_hosts=_split(get("VIN_MCP_HTTP_ALLOWED_HOSTS")),
-            allowed_origins=_split(get("VIN_MCP_HTTP_ALLOWED_ORIGINS")),
-        )
-        if not settings.loopback_only and settings.token is None:
-            raise ConfigurationError(
-                f"vin-mcp will not listen on {host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
-                f"({TOKEN_ADVICE}), or listen on 127.0.0.1."
-            )
-        if settings.wildcard_bind and not settings.allowed_hosts:
-            raise ConfigurationError(
-                f"Listening on {host} accepts any address, so say which Host names clients use: set "
-                "VIN_MCP_HTTP_ALLOWED_HOSTS (e.g. vin.example.com,10.0.0.5:8000). Other Host headers are "
-                "refused to stop DNS-rebinding attacks."
-            )
-        return settings
+    @classmethod
+    def variables(cls) -> list[tuple[str, str]]:
+        """(environment variable, what it does) for every field: for the command line's help."""
+        return [(str(f.alias), f.description or "") for f in cls.model_fields.values()]
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _accepts(field: Any, message: str) -> str:
+    """What a field accepts, from its own declaration."""
+    if field is not None:
+        choices = get_args(field.annotation)
+        if choices and all(isinstance(choice, str) for choice in choices):
+            return f"use one of {', '.join(choices)}"
+        bounds = {type(m).__name__: m for m in field.metadata}
+        if "Ge" in bounds and "Le" in bounds:
+            return f"use a number from {bounds['Ge'].ge:g} to {bounds['Le'].le:g}"
+        if field.annotation is bool:
+            return "use true or false"
+    return message.removeprefix("Value error, ")
 
 
-def _flag(raw: str | None, name: str) -> bool:
-    if raw is None:
-        return False
-    value = raw.lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} is {_quote(raw)}; use true or false.")
+class Settings(EnvSettings):
+    """Every knob of the AutoGrab client, the cache and the server's transport."""
 
+    api_key: SecretStr | None = Field(None, alias="AUTOGRAB_API_KEY", description="AutoGrab API key (sec_...)")
+    region: Annotated[Region, BeforeValidator(_lower)] = Field(
+        "au", alias="AUTOGRAB_REGION", description="au, nz or uk"
+    )
+    base_url: Annotated[str | None, AfterValidator(_http_url)] = Field(
+        None, alias="AUTOGRAB_BASE_URL", description="API base URL; default chosen by region"
+    )
+    timeout: float = Field(
+        10.0, alias="AUTOGRAB_TIMEOUT", ge=0.1, le=120, allow_inf_nan=False, description="seconds per request"
+    )
+    reference_id: str | None = Field(None, alias="AUTOGRAB_REFERENCE_ID", description="default usage tag")
+    cache_ttl: float = Field(
+        86_400.0, alias="VIN_MCP_CACHE_TTL", ge=0, le=10**8, allow_inf_nan=False, description="seconds; 0 disables"
+    )
+    cache_size: int = Field(1_024, alias="VIN_MCP_CACHE_SIZE", ge=1, le=10**6, description="answers kept in memory")
+    transport: Annotated[Literal["stdio", "http"], BeforeValidator(_lower)] = Field(
+        "stdio", alias="VIN_MCP_TRANSPORT", description="stdio or http (--transport wins)"
+    )
 
-def _split(raw: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+    def base_url_for(self, region: str) -> str:
+        return (self.base_url or DEFAULT_BASE_URLS[region]).rstrip("/")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from vin_mcp import __version__
 from vin_mcp.cli.commands import EXIT_CODES_HELP, run_build_data, run_lookup
 from vin_mcp.errors import ConfigurationError
+from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
-from vin_mcp.settings import REGIONS, HttpSettings, Settings
+from vin_mcp.settings import REGIONS, EnvSettings, Settings
 
-DESCRIPTION = """\
+MODES = """\
 Identify vehicles from VINs (AutoGrab v2, plus an offline VIN decode).
 
 modes:
@@ -23,18 +23,28 @@ modes:
   vin-mcp --transport http         MCP server over streamable HTTP for shared desks
   vin-mcp lookup VIN               print the answer the assistant would get
   vin-mcp build-data VIN           print factory build data
-
-AutoGrab settings (environment): AUTOGRAB_API_KEY, AUTOGRAB_REGION (au|nz|uk), AUTOGRAB_BASE_URL,
-AUTOGRAB_TIMEOUT, AUTOGRAB_REFERENCE_ID, VIN_MCP_CACHE_TTL, VIN_MCP_CACHE_SIZE.
-HTTP settings (environment; options win): VIN_MCP_HTTP_HOST, VIN_MCP_HTTP_PORT, VIN_MCP_HTTP_PATH,
-VIN_MCP_HTTP_STATELESS, VIN_MCP_HTTP_TOKEN (required beyond loopback), VIN_MCP_HTTP_ALLOWED_HOSTS,
-VIN_MCP_HTTP_ALLOWED_ORIGINS.
 """
+
+
+def _settings_help() -> str:
+    """The environment variables, listed from the settings' own fields."""
+    sections: list[tuple[str, type[EnvSettings]]] = [
+        ("settings (environment)", Settings),
+        ("HTTP settings (environment; options win)", HttpSettings),
+    ]
+    lines: list[str] = []
+    for title, model in sections:
+        lines.append(f"{title}:")
+        lines.extend(f"  {name:<30} {description}" for name, description in model.variables())
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vin-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="vin-mcp",
+        description=MODES,
+        epilog=_settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vin-mcp {__version__}")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -118,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    transport = args.transport or os.environ.get("VIN_MCP_TRANSPORT", "").strip().lower() or "stdio"
+    transport = args.transport or settings.transport
     if transport == "stdio":
         from vin_mcp.mcp_server.server import create_server  # deferred: the SDK import is most of the start-up time
 
@@ -128,5 +138,3 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         from vin_mcp.mcp_server.http_transport import serve_http
 
         serve_http(settings, http, args.log_level)
-    else:
-        raise ConfigurationError(f"VIN_MCP_TRANSPORT is {transport[:20]!r}; use stdio or http.")

@@ -25,9 +25,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vin_mcp import __version__
 from vin_mcp.errors import ConfigurationError
+from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.mcp_server.server import SERVER_NAME, create_server
 from vin_mcp.service import VinService
-from vin_mcp.settings import HttpSettings, Settings
+from vin_mcp.settings import Settings
 
 HEALTH_PATH = "/health"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")

@@ -1,0 +1,86 @@
+"""How ``vin-mcp --transport http`` listens: its environment variables, and the set-ups it refuses."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Self
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from vin_mcp.settings import EnvSettings
+
+LOOPBACK_NAMES = ("localhost",)
+MIN_TOKEN_LENGTH = 16
+TOKEN_ADVICE = 'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def _names(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_names)]
+
+
+class HttpSettings(EnvSettings):
+    """Command-line options override the environment."""
+
+    host: Annotated[str, BeforeValidator(lambda v: v.strip("[]") if isinstance(v, str) else v)] = Field(
+        "127.0.0.1", alias="VIN_MCP_HTTP_HOST", description="address to bind (default 127.0.0.1)"
+    )
+    port: int = Field(8000, alias="VIN_MCP_HTTP_PORT", ge=0, le=65535, description="port (0 picks a free one)")
+    path: str = Field("/mcp", alias="VIN_MCP_HTTP_PATH", description="the MCP endpoint")
+    stateless: bool = Field(False, alias="VIN_MCP_HTTP_STATELESS", description="no sessions, for load balancers")
+    token: SecretStr | None = Field(
+        None, alias="VIN_MCP_HTTP_TOKEN", description="bearer token clients must send (required beyond loopback)"
+    )
+    allowed_hosts: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_HOSTS", description="Host names, comma-separated")
+    allowed_origins: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_ORIGINS", description="Origins, comma-separated")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        if not path.startswith("/") or path == "/" or any(c.isspace() for c in path):
+            raise ValueError("use a path such as /mcp")
+        return path.rstrip("/")
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"VIN_MCP_HTTP_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; {TOKEN_ADVICE}")
+        return token
+
+    @model_validator(mode="after")
+    def _safe(self) -> Self:
+        if not self.loopback_only and self.token is None:
+            raise ValueError(
+                f"vin-mcp will not listen on {self.host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
+                f"({TOKEN_ADVICE}), or listen on 127.0.0.1."
+            )
+        if self.wildcard_bind and not self.allowed_hosts:
+            raise ValueError(
+                f"Listening on {self.host} accepts any address, so say which Host names clients use: set "
+                "VIN_MCP_HTTP_ALLOWED_HOSTS (e.g. vin.example.com,10.0.0.5:8000). Other Host headers are "
+                "refused to stop DNS-rebinding attacks."
+            )
+        return self
+
+    @property
+    def loopback_only(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def wildcard_bind(self) -> bool:
+        return self.host in ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
