@@ -6,39 +6,20 @@ match against what the VIN itself encodes (check digit, manufacturer, model year
 
 from __future__ import annotations
 
+from vin_mcp.answers import confidence
 from vin_mcp.answers.models import (
     BuildDataAnswer,
     BuildFacts,
     Confidence,
-    ConfidenceLevel,
     Incident,
     LookupAnswer,
     OptionPack,
     Vehicle,
     WriteOff,
 )
-from vin_mcp.answers.render import quote
+from vin_mcp.answers.render import ADVICE, EXTENDED_MISSING_NOTE, OFFLINE_NOTE, finding_sentence
 from vin_mcp.autograb.payloads import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
-from vin_mcp.vin.makes import same_maker
 from vin_mcp.vin.rules import VinDecode
-
-# The year AutoGrab reports is often the release or build year, one off the model year.
-YEAR_TOLERANCE = 1
-
-ADVICE_HIGH = "Safe to tell the user this is the vehicle."
-ADVICE_CONFIRM = "Show the user the registry text and ask them to confirm make, model and year before relying on this."
-ADVICE_CANDIDATES = (
-    "Several vehicles fit: show the candidates and ask the user which one matches "
-    "(badge, engine or body) before answering."
-)
-ADVICE_NO_MATCH = (
-    "Tell the user plainly that no vehicle was found and ask them to re-check the VIN "
-    "(registration papers or windscreen plate); do not guess a vehicle."
-)
-ADVICE_OFFLINE = (
-    "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle is unknown."
-)
-OFFLINE_NOTE = "Registration and vehicle data need AUTOGRAB_API_KEY; this answer is the offline VIN decode only."
 
 
 def lookup_answer(
@@ -56,7 +37,7 @@ def lookup_answer(
     note = None
     extended = response.registration_data if extended_requested else None
     if extended_requested and not extended:
-        note = "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
+        note = EXTENDED_MISSING_NOTE
 
     return LookupAnswer(
         status=status,
@@ -79,68 +60,38 @@ def offline_answer(decode: VinDecode, region: str) -> LookupAnswer:
         status="offline",
         vin=decode.vin,
         region=region,
-        confidence=Confidence(level="none", reasons=["No API key: AutoGrab was not asked."], advice=ADVICE_OFFLINE),
+        confidence=Confidence(
+            level=confidence.OFFLINE.level,
+            reasons=[finding_sentence(finding) for finding in confidence.OFFLINE.findings],
+            advice=ADVICE[confidence.OFFLINE.advice],
+        ),
         decode=decode,
         note=OFFLINE_NOTE,
     )
 
 
 def assess_confidence(
-    decode: VinDecode,
-    response: VinSearchResponse,
-    vehicle: Vehicle | None,
-    candidate_count: int,
+    decode: VinDecode, response: VinSearchResponse, vehicle: Vehicle | None, candidates: int
 ) -> Confidence:
-    vendor = response.confidence
-    vendor_level = vendor.lower() if vendor else None
-    if vehicle is None:
-        if candidate_count:
-            return Confidence(
-                level="low",
-                vendor=vendor,
-                reasons=[f"No single match: {candidate_count} candidate vehicles."],
-                advice=ADVICE_CANDIDATES,
-            )
-        return Confidence(
-            level="none", vendor=vendor, reasons=["AutoGrab found no vehicle for this VIN."], advice=ADVICE_NO_MATCH
-        )
-
-    conflicts: list[str] = []
-    if vendor_level == "reduced":
-        conflicts.append("AutoGrab says the match is not reliable (confidence 'reduced').")
-    if decode.check_digit == "invalid":
-        conflicts.append(
-            f"The check digit (position 9) should be '{decode.expected_check_digit}' for this North American VIN: "
-            "it was probably mistyped, so the match may be another vehicle."
-        )
-    if same_maker(decode.manufacturer, vehicle.make) is False:
-        conflicts.append(
-            f"The VIN's manufacturer code {decode.wmi} belongs to {decode.manufacturer}, "
-            f"but the match is a {quote(vehicle.make or '')}."
-        )
-    if (
-        decode.model_years
-        and vehicle.year
-        and all(abs(vehicle.year - year) > YEAR_TOLERANCE for year in decode.model_years)
-    ):
-        conflicts.append(f"The VIN encodes model year {decode.model_years[0]}, but the match is a {vehicle.year}.")
-    if candidate_count:
-        conflicts.append(f"AutoGrab also returned {candidate_count} other candidate vehicle(s).")
-
-    level: ConfidenceLevel
-    if conflicts:
-        level = "low"
-        advice = ADVICE_CANDIDATES if candidate_count else ADVICE_CONFIRM
-    elif vendor_level == "standard":
-        level, advice = "high", ADVICE_HIGH
-    else:
-        level, advice = "medium", ADVICE_CONFIRM
-        conflicts.append(
-            "AutoGrab did not state its confidence."
-            if vendor is None
-            else f"Unknown AutoGrab confidence {quote(vendor)}."
-        )
-    return Confidence(level=level, vendor=vendor, reasons=conflicts, advice=advice)
+    """The rules (``confidence``) applied to this answer, worded by the renderer."""
+    result = confidence.assess(
+        vendor_confidence=response.confidence,
+        matched=vehicle is not None,
+        candidates=candidates,
+        check_digit=decode.check_digit,
+        expected_check_digit=decode.expected_check_digit,
+        wmi=decode.wmi,
+        vin_maker=decode.manufacturer,
+        matched_make=vehicle.make if vehicle else None,
+        vin_years=decode.model_years,
+        matched_year=vehicle.year if vehicle else None,
+    )
+    return Confidence(
+        level=result.level,
+        vendor=response.confidence,
+        reasons=[finding_sentence(finding) for finding in result.findings],
+        advice=ADVICE[result.advice],
+    )
 
 
 def condense_vehicle(raw: VendorVehicle) -> Vehicle:
