@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from vin_mcp.answers.confidence import OFFLINE, Assessment, Finding, assess
-from vin_mcp.answers.render import ADVICE, finding_sentence
+from vin_mcp.answers.wording import ADVICE, finding_sentence
 
 # A sure match: a Volkswagen VIN (no check digit in use, no model year) matched as a Volkswagen, "standard".
 SURE: dict[str, Any] = {

@@ -100,4 +100,6 @@ def test_stdout_carries_only_protocol_messages(fake: fa.FakeAutoGrab, tmp_path: 
             assert result["isError"] is (fault not in recovering), fault
     for id_ in (7, 8, 9, 99):
         assert replies[id_]["result"]["isError"] is True, replies[id_]
-    assert replies[100]["result"]["isError"] is False  # still serving after all of that
+    # Still serving after all of that: an answer, or (the shared window again) when to retry.
+    last = replies[100]["result"]
+    assert last["isError"] is False or "rate limit is reached" in last["content"][0]["text"], last

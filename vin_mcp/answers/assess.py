@@ -11,14 +11,13 @@ from vin_mcp.answers.models import (
     BuildDataAnswer,
     BuildFacts,
     Confidence,
-    Incident,
     LookupAnswer,
-    OptionPack,
     Vehicle,
     WriteOff,
 )
-from vin_mcp.answers.render import ADVICE, EXTENDED_MISSING_NOTE, OFFLINE_NOTE, finding_sentence
-from vin_mcp.autograb.payloads import BuildDataResponse, VendorVehicle, VendorWriteoff, VinSearchResponse
+from vin_mcp.answers.render import candidate_line
+from vin_mcp.answers.wording import ADVICE, EXTENDED_MISSING_NOTE, OFFLINE_NOTE, finding_sentence
+from vin_mcp.autograb.payloads import BuildDataResponse, VinSearchResponse
 from vin_mcp.vin.rules import VinDecode
 
 
@@ -29,8 +28,8 @@ def lookup_answer(
     *,
     extended_requested: bool = False,
 ) -> LookupAnswer:
-    vehicle = condense_vehicle(response.vehicle) if response.vehicle else None
-    candidates = [candidate_line(v) for v in response.additional_vehicles]
+    vehicle = Vehicle.from_vendor(response.vehicle) if response.vehicle else None
+    candidates = [candidate_line(Vehicle.from_vendor(v)) for v in response.additional_vehicles]
     candidates = [line for line in candidates if line]
     status = "candidates" if candidates else "matched" if vehicle else "no_match"
 
@@ -47,7 +46,7 @@ def lookup_answer(
         confidence=assess_confidence(decode, response, vehicle, len(candidates)),
         registration_description=response.upstream_vehicle,
         colour=response.colour,
-        write_off=condense_writeoff(response.writeoff_info) if vehicle or response.writeoff_info else None,
+        write_off=WriteOff.from_vendor(response.writeoff_info) if vehicle or response.writeoff_info else None,
         extended_data=extended,
         candidates=candidates,
         decode=decode,
@@ -92,71 +91,6 @@ def assess_confidence(
         reasons=[finding_sentence(finding) for finding in result.findings],
         advice=ADVICE[result.advice],
     )
-
-
-def condense_vehicle(raw: VendorVehicle) -> Vehicle:
-    body = " ".join(part for part in (raw.body_type, raw.body_config) if part) or None
-    return Vehicle(
-        title=raw.title,
-        year=_year(raw.year),
-        make=raw.make,
-        model=raw.model,
-        badge=raw.badge,
-        series=raw.series,
-        body=body,
-        doors=raw.num_doors,
-        seats=raw.num_seats,
-        transmission=raw.transmission or raw.transmission_type,
-        fuel=raw.fuel_type or raw.fuel,
-        drive=raw.drive_type or raw.drive,
-        engine_cc=raw.capacity_cc,
-        cylinders=raw.num_cylinders,
-        power_kw=_tidy(raw.power_kw),
-        torque_nm=_tidy(raw.torque_nm),
-        options=[
-            OptionPack(name=option.detail, price=round(option.price) if option.price is not None else None)
-            for option in raw.options
-            if option.detail
-        ],
-    )
-
-
-def candidate_line(raw: VendorVehicle) -> str:
-    """One line that tells candidates apart: title, series, body, engine, transmission."""
-    vehicle = condense_vehicle(raw)
-    name = vehicle.title or " ".join(
-        str(part) for part in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if part
-    )
-    details = [
-        vehicle.series and f"series {vehicle.series}",
-        vehicle.body,
-        vehicle.engine_cc and f"{vehicle.engine_cc} cc",
-        vehicle.fuel,
-        vehicle.transmission,
-        vehicle.drive,
-    ]
-    shown = ", ".join(str(d) for d in details if d)
-    return f"{name} ({shown})" if shown and name else name or shown
-
-
-def condense_writeoff(info: VendorWriteoff | None) -> WriteOff:
-    if info is None:
-        return WriteOff(summary="Not reported by AutoGrab: write-off status unknown.")
-    incidents = [
-        Incident(
-            code=i.code,
-            type=i.type_code,
-            damage=i.damage_codes,
-            jurisdiction=i.jurisdiction,
-            date=i.recorded_date,
-            odometer=i.odometer,
-        )
-        for i in info.incident_list
-    ]
-    if not incidents:
-        return WriteOff(summary="None recorded.")
-    times = "once" if len(incidents) == 1 else f"{len(incidents)} times"
-    return WriteOff(summary=f"Recorded as written off {times}:", incidents=incidents)
 
 
 def build_facts(response: BuildDataResponse) -> BuildFacts:
@@ -227,16 +161,3 @@ def build_data_answer(
         next_offset=next_offset,
         note=note,
     )
-
-
-def _year(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    digits = raw.strip()[:4]
-    return int(digits) if digits.isdigit() and 1900 < int(digits) < 2100 else None
-
-
-def _tidy(value: float | None) -> float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else round(value, 1)

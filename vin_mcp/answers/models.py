@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vin_mcp.answers.wording import write_off_summary
+from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
 from vin_mcp.vin.rules import VinDecode
 
 
@@ -45,6 +47,12 @@ class OptionPack(Compact):
     name: str
     price: int | None = None
 
+    @classmethod
+    def from_vendor(cls, option: VendorOption) -> OptionPack | None:
+        if not option.detail:
+            return None
+        return cls(name=option.detail, price=round(option.price) if option.price is not None else None)
+
 
 class Vehicle(Compact):
     title: str | None = None
@@ -64,6 +72,28 @@ class Vehicle(Compact):
     power_kw: float | None = None
     torque_nm: float | None = None
     options: list[OptionPack] = Field(default_factory=list, description="Option packs, price in local currency.")
+
+    @classmethod
+    def from_vendor(cls, raw: VendorVehicle) -> Vehicle:
+        return cls(
+            title=raw.title,
+            year=_year(raw.year),
+            make=raw.make,
+            model=raw.model,
+            badge=raw.badge,
+            series=raw.series,
+            body=" ".join(part for part in (raw.body_type, raw.body_config) if part) or None,
+            doors=raw.num_doors,
+            seats=raw.num_seats,
+            transmission=raw.transmission or raw.transmission_type,
+            fuel=raw.fuel_type or raw.fuel,
+            drive=raw.drive_type or raw.drive,
+            engine_cc=raw.capacity_cc,
+            cylinders=raw.num_cylinders,
+            power_kw=_tidy(raw.power_kw),
+            torque_nm=_tidy(raw.torque_nm),
+            options=[pack for pack in map(OptionPack.from_vendor, raw.options) if pack is not None],
+        )
 
 
 ConfidenceLevel = Literal["high", "medium", "low", "none"]
@@ -86,10 +116,28 @@ class Incident(Compact):
     date: str | None = None
     odometer: int | None = None
 
+    @classmethod
+    def from_vendor(cls, incident: VendorIncident) -> Incident:
+        return cls(
+            code=incident.code,
+            type=incident.type_code,
+            damage=incident.damage_codes,
+            jurisdiction=incident.jurisdiction,
+            date=incident.recorded_date,
+            odometer=incident.odometer,
+        )
+
 
 class WriteOff(Compact):
     summary: str = Field(description="vin-mcp's reading of the record; the incidents are AutoGrab's text.")
     incidents: list[Incident] = Field(default_factory=list)
+
+    @classmethod
+    def from_vendor(cls, info: VendorWriteoff | None) -> WriteOff:
+        if info is None:
+            return cls(summary=write_off_summary(None))
+        incidents = [Incident.from_vendor(incident) for incident in info.incident_list]
+        return cls(summary=write_off_summary(len(incidents)), incidents=incidents)
 
 
 class Provenance(Compact):
@@ -146,3 +194,16 @@ class BuildDataAnswer(Compact):
     next_offset: int | None = Field(None, description="Pass as offset to see the next page.")
     note: str | None = None
     provenance: Provenance | None = None
+
+
+def _year(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    digits = raw.strip()[:4]
+    return int(digits) if digits.isdigit() and 1900 < int(digits) < 2100 else None
+
+
+def _tidy(value: float | None) -> float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(value, 1)

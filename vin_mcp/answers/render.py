@@ -9,60 +9,9 @@ from __future__ import annotations
 
 import json
 
-from vin_mcp.answers.confidence import Advice, Finding
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, WriteOff
+from vin_mcp.answers.wording import quote
 from vin_mcp.vin.rules import VinDecode
-
-ADVICE: dict[Advice, str] = {
-    "state": "Safe to tell the user this is the vehicle.",
-    "confirm": "Show the user the registry text and ask them to confirm make, model and year before relying on this.",
-    "choose": (
-        "Several vehicles fit: show the candidates and ask the user which one matches "
-        "(badge, engine or body) before answering."
-    ),
-    "no_match": (
-        "Tell the user plainly that no vehicle was found and ask them to re-check the VIN "
-        "(registration papers or windscreen plate); do not guess a vehicle."
-    ),
-    "offline": (
-        "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle "
-        "is unknown."
-    ),
-}
-OFFLINE_NOTE = "Registration and vehicle data need AUTOGRAB_API_KEY; this answer is the offline VIN decode only."
-EXTENDED_MISSING_NOTE = (
-    "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
-)
-
-
-def finding_sentence(finding: Finding) -> str:
-    """One confidence finding in words; values that came from the API are quoted."""
-    v = finding.values
-    match finding.code:
-        case "no_match":
-            return "AutoGrab found no vehicle for this VIN."
-        case "candidates_only":
-            return f"No single match: {v[0]} candidate vehicles."
-        case "offline":
-            return "No API key: AutoGrab was not asked."
-        case "vendor_reduced":
-            return "AutoGrab says the match is not reliable (confidence 'reduced')."
-        case "check_digit":
-            return (
-                f"The check digit (position 9) should be '{v[0]}' for this North American VIN: "
-                "it was probably mistyped, so the match may be another vehicle."
-            )
-        case "maker":
-            return f"The VIN's manufacturer code {v[0]} belongs to {v[1]}, but the match is a {quote(str(v[2]))}."
-        case "model_year":
-            return f"The VIN encodes model year {v[0]}, but the match is a {v[1]}."
-        case "other_candidates":
-            return f"AutoGrab also returned {v[0]} other candidate vehicle(s)."
-        case "vendor_silent":
-            return "AutoGrab did not state its confidence."
-        case "vendor_unknown":
-            return f"Unknown AutoGrab confidence {quote(str(v[0]))}."
-
 
 _STATUS_LINES = {
     "matched": "matched",
@@ -189,6 +138,18 @@ def _write_off_line(write_off: WriteOff) -> str:
     return f"Write-off: {write_off.summary}" + (f" {incidents}." if incidents else "")
 
 
-def quote(text: str) -> str:
-    """Text from the API as a JSON string: unmistakably data, and an embedded quote cannot end it."""
-    return json.dumps(text, ensure_ascii=False)
+def candidate_line(vehicle: Vehicle) -> str:
+    """One line that tells candidates apart: title, series, body, engine, transmission."""
+    name = vehicle.title or " ".join(
+        str(part) for part in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if part
+    )
+    details = [
+        vehicle.series and f"series {vehicle.series}",
+        vehicle.body,
+        vehicle.engine_cc and f"{vehicle.engine_cc} cc",
+        vehicle.fuel,
+        vehicle.transmission,
+        vehicle.drive,
+    ]
+    shown = ", ".join(str(d) for d in details if d)
+    return f"{name} ({shown})" if shown and name else name or shown
