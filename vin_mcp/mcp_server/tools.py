@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: the SDK reads these signatures a
 
 import logging
 from collections.abc import Awaitable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -20,6 +20,8 @@ from vin_mcp.mcp_server.schema import compact_schema
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
 logger = logging.getLogger(__name__)
+# The lifespan (server.create_server) yields the VinService; the request type is not used.
+VinContext = Context[VinService, Any]
 T = TypeVar("T")
 
 LOOKUP_DESCRIPTION = (
@@ -43,7 +45,7 @@ READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 async def lookup_vin(
     vin: Vin,
-    ctx: Context,
+    ctx: VinContext,
     region: RegionArg = None,
     include_extended_data: Annotated[
         bool, Field(description="Add the registry's own record (plan permitting).")
@@ -67,7 +69,7 @@ async def lookup_vin(
 
 async def get_factory_build_data(
     vin: Vin,
-    ctx: Context,
+    ctx: VinContext,
     region: RegionArg = None,
     search: Annotated[str | None, Field(description="Only codes containing this text.", max_length=100)] = None,
     limit: Annotated[int, Field(description="Codes per page.", ge=1, le=MAX_BUILD_CODES_LIMIT)] = (
@@ -80,11 +82,8 @@ async def get_factory_build_data(
     return _result(render_build_data(answer), answer.dump())
 
 
-def _service(ctx: Context) -> VinService:
-    service = ctx.request_context.lifespan_context
-    if not isinstance(service, VinService):
-        raise ToolError("vin-mcp is not fully started; try again in a moment.")
-    return service
+def _service(ctx: VinContext) -> VinService:
+    return ctx.request_context.lifespan_context
 
 
 async def _run(service: VinService, call: Awaitable[T]) -> T:
