@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bench.common import Row, Sizes
 from tests import fake_autograb as fa
 from vin_mcp.answers.assess import build_facts
 from vin_mcp.autograb.payloads import BuildDataResponse
@@ -63,3 +64,25 @@ async def cache_figures(fake: fa.FakeAutoGrab, pages: int) -> dict[str, float]:
         "ours_page_us": statistics.median(ours_page) * 1e6,
         "baseline_page_us": statistics.median(baseline_page) * 1e6,
     }
+
+
+async def measure_cache(fake: fa.FakeAutoGrab, sizes: Sizes) -> list[Row]:
+    figures = await cache_figures(fake, pages=sizes.calls)
+    ours, raw = figures["ours_bytes"], figures["raw_bytes"]
+    return [
+        Row(
+            "memory per cached VIN (rich vehicle: key, entry and answer bytes)",
+            f"{ours / 1024:.1f} KB",
+            f"the raw API body as Python objects {raw / 1024:.1f} KB",
+            "≤ 5 KB",
+            ours <= 5 * 1024,
+        ),
+        Row(
+            f"largest build-data page (200 of 300 codes) from the cache, median of {sizes.calls}",
+            f"{figures['ours_page_us']:.0f} µs",
+            f"re-parsing and cleaning the raw body per page {figures['baseline_page_us']:.0f} µs",
+            "< 1 ms",
+            figures["ours_page_us"] < 1000,
+            timed=True,
+        ),
+    ]

@@ -1,0 +1,53 @@
+"""Cold start: seconds from launch to the answer to initialize, beside the bare server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench.common import (
+    INITIALIZE,
+    ROOT,
+    Row,
+    Sizes,
+    env_for,
+    median,
+)
+from tests import fake_autograb as fa
+
+
+def time_to_initialize(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(INITIALIZE)
+    process.stdin.flush()
+    answer = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.stdin.close()
+    process.wait(timeout=30)
+    assert b'"result"' in answer, answer
+    return elapsed
+
+
+def measure_cold_start(fake: fa.FakeAutoGrab, sizes: Sizes) -> Row:
+    ours_cmd, bare_cmd = [sys.executable, "-m", "vin_mcp"], [sys.executable, "-m", "bench.bare_server"]
+    env = env_for(fake)
+    time_to_initialize(ours_cmd, env)  # warm the file cache and .pyc files for both
+    time_to_initialize(bare_cmd, env)
+    ours, bare = [], []
+    for _ in range(sizes.cold_starts):  # interleaved, so drift affects both alike
+        ours.append(time_to_initialize(ours_cmd, env))
+        bare.append(time_to_initialize(bare_cmd, env))
+    ratio = median(ours) / median(bare)
+    return Row(
+        f"cold start to initialize answer, stdio (median of {sizes.cold_starts})",
+        f"{median(ours) * 1000:.0f} ms ({ratio:.2f}×)",
+        f"bare echo server {median(bare) * 1000:.0f} ms",
+        "≤ 1.2×",
+        ratio <= 1.2,
+        timed=True,
+    )
