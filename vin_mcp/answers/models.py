@@ -8,23 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from vin_mcp.answers.wording import write_off_summary
 from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
 from vin_mcp.vin.rules import VinDecode
 
 
-def _drop_titles(schema: dict[str, Any]) -> None:
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
-
 class Compact(BaseModel):
-    """A model whose JSON schema carries no auto-generated titles (they repeat the field names)."""
-
-    model_config = ConfigDict(json_schema_extra=_drop_titles)
+    """An answer part: dumped for the client without nulls or empty lists."""
 
     def dump(self) -> dict[str, Any]:
         """JSON for the client, without nulls or empty lists (they cost tokens and say nothing)."""

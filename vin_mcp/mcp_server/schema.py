@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+
 _NULL = {"type": "null"}
 
 
@@ -61,4 +63,27 @@ class _Compactor:
         compacted: dict[str, Any] = self.compact(schema)
         if name in self.loose and "type" in compacted:
             return {"type": compacted["type"]}
+        return compacted
+
+
+class CompactToolSchemas:
+    """SDK server middleware: tools/list publishes the compact schemas. The registered tools keep the SDK's
+    full ones, which validate every argument and answer.
+
+    ``loose`` names output properties published as their bare type (see ``compact_schema``).
+    """
+
+    def __init__(self, loose: frozenset[str]) -> None:
+        self.loose = loose
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        if ctx.method != "tools/list" or not isinstance(result, dict):
+            return result
+        return {**result, "tools": [self._compact(tool) for tool in result.get("tools", [])]}
+
+    def _compact(self, tool: dict[str, Any]) -> dict[str, Any]:
+        compacted = {**tool, "inputSchema": compact_schema(tool["inputSchema"], output=False)}
+        if tool.get("outputSchema"):
+            compacted["outputSchema"] = compact_schema(tool["outputSchema"], output=True, loose=self.loose)
         return compacted

@@ -12,7 +12,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
 from vin_mcp import __version__
-from vin_mcp.mcp_server.tools import build_tools
+from vin_mcp.mcp_server.schema import CompactToolSchemas
+from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
 from vin_mcp.redaction import Redactor
 from vin_mcp.service import VinService, open_service
 from vin_mcp.settings import Settings
@@ -63,6 +64,6 @@ def create_server(settings: Settings) -> MCPServer[VinService]:
         lifespan=lifespan,
         log_level="WARNING",
         tools=build_tools(),
-        middleware=[RedactionMiddleware(Redactor([settings.api_key]))],
+        middleware=[RedactionMiddleware(Redactor([settings.api_key])), CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES)],
     )
     return server

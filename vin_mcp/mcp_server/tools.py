@@ -16,7 +16,6 @@ from pydantic import Field
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.errors import VinMcpError
-from vin_mcp.mcp_server.schema import compact_schema
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
 logger = logging.getLogger(__name__)
@@ -107,8 +106,8 @@ def _result(text: str, structured: dict[str, object]) -> CallToolResult:
 
 
 def build_tools() -> list[Tool]:
-    """Both tools, their published schemas compacted (validation still uses the full pydantic models)."""
-    tools = [
+    """Both tools, as the SDK builds them (``schema.CompactToolSchemas`` shrinks what tools/list publishes)."""
+    return [
         Tool.from_function(
             lookup_vin, title="Look up a VIN", description=LOOKUP_DESCRIPTION, annotations=READ_ONLY_REMOTE
         ),
@@ -119,10 +118,3 @@ def build_tools() -> list[Tool]:
             annotations=READ_ONLY_REMOTE,
         ),
     ]
-    for tool in tools:
-        tool.parameters = compact_schema(tool.parameters, output=False)
-        if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact_schema(
-                tool.fn_metadata.output_schema, output=True, loose=LOOSE_OUTPUT_PROPERTIES
-            )
-    return tools
