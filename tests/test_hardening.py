@@ -133,13 +133,14 @@ async def test_key_appears_nowhere_across_the_fault_matrix(
                 )
                 outputs.append(result.model_dump_json())
     from vin_mcp.autograb.client import AutoGrabClient
+    from vin_mcp.autograb.requests import LookupRequest
 
     async with __import__("httpx").AsyncClient(timeout=0.5) as http:
         api = AutoGrabClient(http, settings)
         outputs.append(repr(api))
         for vin in vins:
             try:
-                await api.search_vin(vin, "au")
+                await api.search_vin(LookupRequest(vin=vin, region="au"))
             except VinMcpError as exc:
                 outputs.extend([str(exc), repr(exc), exc.message, exc.hint])
     outputs.extend(record.getMessage() for record in caplog.records)

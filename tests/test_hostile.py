@@ -29,6 +29,7 @@ from vin_mcp.answers.assess import build_facts, lookup_answer
 from vin_mcp.autograb import client as client_module
 from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, VinSearchResponse
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import RateLimitedError, UnexpectedResponseError, UpstreamTimeoutError
 from vin_mcp.service import MAX_BUILD_ENTRY_BYTES, MAX_LOOKUP_ENTRY_BYTES, open_service
 from vin_mcp.settings import Settings
@@ -90,7 +91,7 @@ async def test_a_429_is_retried_at_most_twice_and_never_sooner_than_a_second(
     clock = FakeTime()
     async with autograb(make_settings(fake), clock) as api:
         with pytest.raises(RateLimitedError, match="reopens in about 1 second"):
-            await api.search_vin(vin, "au")
+            await api.search_vin(LookupRequest(vin=vin, region="au"))
     assert len(fake.calls(vin)) == 3  # today: 8,000-15,500 in 25 s
     assert clock.slept == [1.0, 1.0]
 
@@ -104,7 +105,7 @@ async def test_header_waits_are_clamped_to_sixty_seconds(
     clock = FakeTime()
     async with autograb(make_settings(fake), clock) as api:
         with pytest.raises(RateLimitedError) as caught:
-            await api.search_vin(vin, "au")
+            await api.search_vin(LookupRequest(vin=vin, region="au"))
         assert api.pacer.closed_for() <= 60
     assert clock.slept[: len(waited)] == waited
     # 3 s is waited out in the call; 30 s and 3600 s (clamped to 60) are reported; a day away is junk.
@@ -247,11 +248,11 @@ async def test_a_double_gzip_bomb_costs_little_memory(fake: fa.FakeAutoGrab) -> 
         tracemalloc.start()
         try:
             with pytest.raises(UnexpectedResponseError, match="exceeded"):
-                await api.search_vin(vin, "au")
+                await api.search_vin(LookupRequest(vin=vin, region="au"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert (await api.search_vin(fa.POLO, "au")).vehicle is not None
+        assert (await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))).vehicle is not None
     assert peak < 20 * 1024 * 1024  # today: about 1 GB
     assert fake.calls(vin)[0].headers["accept-encoding"] == "identity"
 
@@ -261,7 +262,7 @@ async def test_an_ordinary_gzip_body_is_read(fake: fa.FakeAutoGrab) -> None:
     body = gzip.compress(json.dumps(fa.match_body(vin, fa.vehicle())).encode())
     fake.script("search", vin, fa.Reply(body=body, headers={"Content-Encoding": "gzip"}))
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(vin, "au")
+        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
     assert response.vehicle is not None and response.vehicle.model == "Polo"
 
 
@@ -271,7 +272,7 @@ async def test_undecodable_or_unasked_encodings_are_unexpected(fake: fa.FakeAuto
     fake.script("search", vin, fa.Reply(body=b'{"success": true}', headers={"Content-Encoding": encoding}))
     async with autograb(make_settings(fake)) as api:
         with pytest.raises(UnexpectedResponseError):
-            await api.search_vin(vin, "au")
+            await api.search_vin(LookupRequest(vin=vin, region="au"))
 
 
 async def test_a_trickled_body_ends_at_the_timeout_and_cannot_starve_the_pool(fake: fa.FakeAutoGrab) -> None:

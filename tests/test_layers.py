@@ -17,8 +17,15 @@ ALLOWED = {
     "vin_mcp.cache": set(),
     "vin_mcp.service": {"vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache"},
     "vin_mcp.redaction": set(),
-    "vin_mcp.mcp_server": {"vin_mcp.service", "vin_mcp.answers", "vin_mcp.redaction"},
-    "vin_mcp.cli": {"vin_mcp.service", "vin_mcp.answers", "vin_mcp.redaction", "vin_mcp.mcp_server"},
+    # The lookup's arguments travel as one model, defined where the vendor request is made.
+    "vin_mcp.mcp_server": {"vin_mcp.service", "vin_mcp.answers", "vin_mcp.redaction", "vin_mcp.autograb.requests"},
+    "vin_mcp.cli": {
+        "vin_mcp.service",
+        "vin_mcp.answers",
+        "vin_mcp.redaction",
+        "vin_mcp.mcp_server",
+        "vin_mcp.autograb.requests",
+    },
 }
 NO_MCP = ("vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache", "vin_mcp.service")
 

@@ -18,6 +18,7 @@ from vin_mcp import __version__
 from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
 from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
 from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
 from vin_mcp.settings import REGIONS, Settings
@@ -53,40 +54,36 @@ class VinService:
         self.lookups = SingleFlightCache(LookupAnswer, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl)
         self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=settings.cache_size, ttl_for=build_ttl)
 
-    async def lookup(
-        self,
-        vin: str,
-        region: str | None = None,
-        *,
-        include_extended_data: bool = False,
-        prefer_more_results: bool = False,
-        reference_id: str | None = None,
-    ) -> LookupAnswer:
-        normalised = validate_vin(vin)
-        chosen_region = self._region(region)
+    async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
+        """Answer a lookup (a bare VIN asks with every option at its default)."""
+        asked = LookupRequest(vin=request) if isinstance(request, str) else request
+        normalised = validate_vin(asked.vin)
+        chosen_region = self._region(asked.region)
         decode = decode_vin(normalised)
         client = self.client
         if client is None:
             return offline_answer(decode, chosen_region)
+        extended, more = asked.include_extended_data, asked.prefer_more_results
+        ready = asked.model_copy(
+            update={
+                "vin": normalised,
+                "region": chosen_region,
+                "reference_id": asked.reference_id or self.settings.reference_id,
+            }
+        )
 
-        key: _LookupKey = ("lookup", normalised, chosen_region, include_extended_data, prefer_more_results)
+        key: _LookupKey = ("lookup", normalised, chosen_region, extended, more)
         # An answer fetched with extended data also answers the same question without it.
-        wider: _LookupKey = ("lookup", normalised, chosen_region, True, prefer_more_results)
-        cached = None if include_extended_data else self.lookups.peek(wider)
+        wider: _LookupKey = ("lookup", normalised, chosen_region, True, more)
+        cached = None if extended else self.lookups.peek(wider)
         if cached is not None:
             cached.value.extended_data = None
             cached.value.note = None
         else:
 
             async def fetch() -> LookupAnswer:
-                response = await client.search_vin(
-                    normalised,
-                    chosen_region,
-                    extended_data=include_extended_data,
-                    prefer_more_results=prefer_more_results,
-                    reference_id=reference_id or self.settings.reference_id,
-                )
-                return lookup_answer(decode, chosen_region, response, extended_requested=include_extended_data)
+                response = await client.search_vin(ready)
+                return lookup_answer(decode, chosen_region, response, extended_requested=extended)
 
             cached = await self.lookups.get(key, fetch)
         answer = cached.value

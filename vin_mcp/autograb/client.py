@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from vin_mcp.autograb.pacing import RateLimitPacer
 from vin_mcp.autograb.payloads import BuildDataResponse, Envelope, VinSearchResponse
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -93,24 +94,18 @@ class AutoGrabClient:
     def __repr__(self) -> str:
         return f"AutoGrabClient(base_url={self._settings.base_url!r}, region={self._settings.region!r})"
 
-    async def search_vin(
-        self,
-        vin: str,
-        region: str,
-        *,
-        extended_data: bool = False,
-        prefer_more_results: bool = False,
-        reference_id: str | None = None,
-    ) -> VinSearchResponse:
-        """``GET /v2/vehicles/vins/{vin}``. A miss comes back with ``vehicle=None``, not as an error."""
+    async def search_vin(self, request: LookupRequest) -> VinSearchResponse:
+        """``GET /v2/vehicles/vins/{vin}`` for a request whose VIN is valid and region resolved. A miss comes
+        back with ``vehicle=None``, not as an error."""
+        region = request.region or self._settings.region
         params: dict[str, str] = {"region": region}
-        if extended_data:
+        if request.include_extended_data:
             params["features"] = "additional_upstream_data"
-        if prefer_more_results:
+        if request.prefer_more_results:
             params["prefer_more_results"] = "true"
-        if reference_id:
-            params["reference_id"] = reference_id
-        status, body = await self._get(f"/v2/vehicles/vins/{vin}", region, params)
+        if request.reference_id:
+            params["reference_id"] = request.reference_id
+        status, body = await self._get(f"/v2/vehicles/vins/{request.vin}", region, params)
         envelope = _envelope(body)
         if status == 404:
             if envelope.message and _NOT_FOUND.search(envelope.message):

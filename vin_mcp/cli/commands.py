@@ -16,6 +16,7 @@ import anyio
 
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import (
     ConfigurationError,
     InvalidArgumentError,
@@ -77,19 +78,9 @@ def error_exit_code(error: VinMcpError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
-def run_lookup(
-    settings: Settings,
-    vin: str,
-    *,
-    region: str | None,
-    as_json: bool,
-    include_extended_data: bool,
-    prefer_more_results: bool,
-) -> ExitCode:
+def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
-        answer = await service.lookup(
-            vin, region, include_extended_data=include_extended_data, prefer_more_results=prefer_more_results
-        )
+        answer = await service.lookup(request)
         _print(sys.stdout, settings, _as_json(answer) if as_json else render_lookup(answer))
         return lookup_exit_code(answer)
 

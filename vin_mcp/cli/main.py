@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from vin_mcp import __version__
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cli.commands import EXIT_CODES_HELP, run_build_data, run_lookup
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.http_settings import HttpSettings
@@ -106,14 +107,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
 
     if args.command == "lookup":
-        code = run_lookup(
-            settings,
-            args.vin,
-            region=args.region,
-            as_json=args.json,
-            include_extended_data=args.extended,
-            prefer_more_results=args.candidates,
+        request = LookupRequest(
+            vin=args.vin, region=args.region, include_extended_data=args.extended, prefer_more_results=args.candidates
         )
+        code = run_lookup(settings, request, as_json=args.json)
     else:
         code = run_build_data(
             settings,

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
+from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import VinMcpError
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
 
@@ -56,11 +57,13 @@ async def lookup_vin(
     answer = await _run(
         service,
         service.lookup(
-            vin,
-            region,
-            include_extended_data=include_extended_data,
-            prefer_more_results=prefer_more_results,
-            reference_id=reference_id,
+            LookupRequest(
+                vin=vin,
+                region=region,
+                include_extended_data=include_extended_data,
+                prefer_more_results=prefer_more_results,
+                reference_id=reference_id,
+            )
         ),
     )
     return _result(render_lookup(answer), answer.dump())
