@@ -85,3 +85,10 @@ def test_the_package_main_runs_as_a_file() -> None:
         [sys.executable, str(ROOT / "vin_mcp" / "__main__.py"), "--version"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout.startswith("vin-mcp "), done.stderr
+
+
+def test_starting_the_server_imports_no_http_client() -> None:
+    """httpx (and its TLS set-up) waits for the first paid call; the SDK itself uses httpx2."""
+    code = "import sys, vin_mcp.cli.main, vin_mcp.mcp_server.server; print('httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -8,22 +8,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup
 
-from vin_mcp import __version__
 from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
-from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
 from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
+
+if TYPE_CHECKING:
+    from vin_mcp.autograb.client import AutoGrabClient
 
 DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200
@@ -40,9 +40,10 @@ _LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
 class VinService:
     """The two operations, with one shared cache per process. Paid fetches run in ``task_group``."""
 
-    def __init__(self, settings: Settings, client: AutoGrabClient | None, task_group: TaskGroup) -> None:
+    def __init__(self, settings: Settings, task_group: TaskGroup, resources: AsyncExitStack) -> None:
         self.settings = settings
-        self.client = client
+        self._resources = resources
+        self._client: AutoGrabClient | None = None
         ttl = settings.cache_ttl
 
         def lookup_ttl(answer: LookupAnswer) -> float:
@@ -60,9 +61,9 @@ class VinService:
         normalised = validate_vin(asked.vin)
         chosen_region = self._region(asked.region)
         decode = decode_vin(normalised)
-        client = self.client
-        if client is None:
+        if self.settings.api_key is None:
             return offline_answer(decode, chosen_region)
+        client = self.client()
         extended, more = asked.include_extended_data, asked.prefer_more_results
         ready = asked.model_copy(
             update={
@@ -107,9 +108,9 @@ class VinService:
             raise InvalidArgumentError(f"offset is {offset}; use 0 or more.")
         decode = decode_vin(normalised)
         _refuse_if_not_covered(decode)
-        client = self.client
-        if client is None:
+        if self.settings.api_key is None:
             raise MissingApiKeyError("Factory build data needs AUTOGRAB_API_KEY, which is not set.")
+        client = self.client()
 
         async def fetch() -> BuildFacts:
             return build_facts(await client.build_data(normalised, chosen_region))
@@ -120,6 +121,26 @@ class VinService:
         )
         answer.provenance = _provenance(cached)
         return answer
+
+    def client(self) -> AutoGrabClient:
+        """The AutoGrab client, built (with its connection pool) on the first paid call: starting the server
+        and answering ``initialize`` never wait for httpx, TLS contexts or certificates."""
+        if self._client is None:
+            import httpx
+
+            from vin_mcp import __version__
+            from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
+
+            # No await between the check and the assignment: concurrent first calls share one client (and its
+            # rate-limit pacer).
+            http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.timeout),
+                headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
+                follow_redirects=False,
+            )
+            self._resources.push_async_callback(http.aclose)
+            self._client = AutoGrabClient(http, self.settings)
+        return self._client
 
     def _region(self, region: str | None) -> str:
         if region is None or not region.strip():
@@ -151,25 +172,13 @@ def _provenance(cached: Cached[M]) -> Provenance:
 
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[VinService]:
-    """The one service of a process, with its one HTTP connection pool (none without a key).
-
-    Leaving it waits for paid requests still in flight, so their answers are not lost.
-    """
-    async with AsyncExitStack() as stack:
-        client = None
-        if settings.api_key is not None:
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    timeout=httpx.Timeout(settings.timeout),
-                    headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
-                    follow_redirects=False,
-                )
-            )
-            client = AutoGrabClient(http, settings)
+    """The one service of a process. Leaving it waits for paid requests still in flight, so their answers are
+    not lost, then closes the HTTP connection pool (if a paid call ever opened one)."""
+    async with AsyncExitStack() as resources:
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
             try:
-                yield VinService(settings, client, tasks)
+                yield VinService(settings, tasks, resources)
             except Exception as exc:
                 # Raised by the caller, not by a fetch (fetches never raise): re-raised below as it is,
                 # rather than wrapped in the task group's ExceptionGroup.

@@ -1,7 +1,5 @@
-"""The AutoGrab v2 vendor: the HTTP client (retries, pacing, error mapping) and the payload models that
-clean their own text. Knows nothing of MCP."""
+"""The AutoGrab v2 vendor: ``client`` (HTTP, retries, pacing, error mapping), ``payloads`` (vendor models that
+clean their own text), ``requests`` (what a search asks for). Knows nothing of MCP.
 
-from vin_mcp.autograb.client import AutoGrabClient
-from vin_mcp.autograb.payloads import BuildDataResponse, VinSearchResponse
-
-__all__ = ["AutoGrabClient", "BuildDataResponse", "VinSearchResponse"]
+Nothing is imported here: the payload models are needed at start-up, httpx only on the first paid call.
+"""

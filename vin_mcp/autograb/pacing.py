@@ -16,9 +16,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
+
+if TYPE_CHECKING:
+    import httpx
 
 # Never retry sooner than the per-second window can have reset...
 MIN_WAIT_SECONDS = 1.0
