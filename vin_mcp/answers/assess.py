@@ -16,7 +16,14 @@ from vin_mcp.answers.models import (
     WriteOff,
 )
 from vin_mcp.answers.render import candidate_line
-from vin_mcp.answers.wording import ADVICE, EXTENDED_MISSING_NOTE, OFFLINE_NOTE, finding_sentence
+from vin_mcp.answers.wording import (
+    ADVICE,
+    EXTENDED_MISSING_NOTE,
+    NO_BUILD_DATA_NOTE,
+    OFFLINE_NOTE,
+    finding_sentence,
+    page_note,
+)
 from vin_mcp.autograb.payloads import BuildDataResponse, VinSearchResponse
 from vin_mcp.vin.rules import VinDecode
 
@@ -122,7 +129,7 @@ def build_data_answer(
             status="not_available",
             vin=decode.vin,
             region=region,
-            note="AutoGrab has no factory build data for this VIN. Use lookup_vin for the registered vehicle.",
+            note=NO_BUILD_DATA_NOTE,
         )
     codes = facts.codes
     wanted = codes
@@ -131,22 +138,15 @@ def build_data_answer(
         wanted = [line for line in codes if needle in line.casefold()]
     page = wanted[offset : offset + limit]
     next_offset = offset + limit if offset + limit < len(wanted) else None
-    shown = len(wanted)
-    if not page:
-        note = (
-            f"No codes match {search!r}."
-            if search and not wanted
-            else f"offset {offset} is past the last of {shown} codes."
-        )
-    else:
-        note = f"Codes {offset + 1}-{offset + len(page)} of {shown}" + (f" matching {search!r}" if search else "")
-        note += (
-            f"; call again with offset={next_offset} for more, or narrow with search."
-            if next_offset is not None
-            else "; that is all."
-        )
-    if facts.codes_sent > len(codes):
-        note += f" AutoGrab sent {facts.codes_sent} codes; only the first {len(codes)} are kept."
+    note = page_note(
+        search=search,
+        offset=offset,
+        shown=len(page),
+        matching=len(wanted),
+        next_offset=next_offset,
+        sent=facts.codes_sent,
+        kept=len(codes),
+    )
     return BuildDataAnswer(
         status="found",
         vin=decode.vin,

@@ -61,6 +61,31 @@ def finding_sentence(finding: Finding) -> str:
             return f"Unknown AutoGrab confidence {quote(str(v[0]))}."
 
 
+NO_BUILD_DATA_NOTE = "AutoGrab has no factory build data for this VIN. Use lookup_vin for the registered vehicle."
+
+
+def page_note(
+    *, search: str | None, offset: int, shown: int, matching: int, next_offset: int | None, sent: int, kept: int
+) -> str:
+    """Where a page of build codes stands, and how to get the rest."""
+    if not shown:
+        note = (
+            f"No codes match {search!r}."
+            if search and not matching
+            else f"offset {offset} is past the last of {matching} codes."
+        )
+    else:
+        note = f"Codes {offset + 1}-{offset + shown} of {matching}" + (f" matching {search!r}" if search else "")
+        note += (
+            f"; call again with offset={next_offset} for more, or narrow with search."
+            if next_offset is not None
+            else "; that is all."
+        )
+    if sent > kept:
+        note += f" AutoGrab sent {sent} codes; only the first {kept} are kept."
+    return note
+
+
 def write_off_summary(incidents: int | None) -> str:
     """vin-mcp's reading of the write-off record; None when AutoGrab did not report one."""
     if incidents is None:
