@@ -110,7 +110,7 @@ def test_future_model_years_are_not_offered() -> None:
         ("WVWZZZ6RZAU020000", "Volkswagen", "Germany"),
         ("1HGCM82633A004352", "Honda", "United States"),
         ("JTDZZZ1KZKU000010", "Toyota", "Japan"),
-        ("KMHZZZ1KZKU000010", "Genesis", "South Korea"),
+        ("KMHZZZ1KZKU000010", "Hyundai", "South Korea"),  # vininfo says "Genesis": corrected
         ("6FPAAAJGSW1234567", "Ford Australia", "Australia"),
         ("TMBZZZ1KZKU000010", "Škoda", "Czech Republic"),
     ],

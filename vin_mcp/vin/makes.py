@@ -12,6 +12,23 @@ import functools
 import re
 import unicodedata
 
+# vininfo's WMI table names some manufacturers in ways that are wrong or unrecognisable for vehicles
+# on Australian, New Zealand and British roads. Corrected here, each against the vendor contract's own
+# list of known errors (../shared/autograb-api.md, "VIN facts") and the public WMI tables of ISO 3780
+# assignments (Wikibooks, "Vehicle Identification Numbers (VIN codes)/World Manufacturer Identifier",
+# and the open-source decoders that reproduce it): the name shown is the brand a person recognises.
+WMI_CORRECTIONS: dict[str, str] = {
+    "JTN": "Toyota",  # vininfo: "Scion" (Scion was a US-only Toyota label; JTN builds Toyotas)
+    "KMH": "Hyundai",  # vininfo: "Genesis" (i30, Tucson, Kona; Genesis uses KMT)
+    "JF1": "Subaru",  # vininfo: "Subaru / Scion"
+    "6G1": "Holden",  # vininfo: "Chevrolet" (GM Holden, Australia, from 2002)
+    "6H8": "Holden",  # vininfo: "General Motors-Holden" (GM Holden, Australia, before 2002)
+    "WDD": "Mercedes-Benz",  # vininfo: "DaimlerChrysler AG/Daimler AG" (passenger cars)
+    "WDC": "Mercedes-Benz",  # vininfo: "DaimlerChrysler AG/Daimler AG" (SUVs)
+    "LSJ": "MG",  # vininfo: "SAIC MG" (MG3, ZS, HS: the brand on the car is MG)
+    "LGW": "GWM (Great Wall / Haval)",  # vininfo: "Great Wall (Havel)", a misspelling of Haval
+}
+
 # Family -> brand words that belong to it. A brand may sit in two families (Opel moved from
 # GM to Stellantis; joint ventures build for both partners).
 FAMILIES: dict[str, frozenset[str]] = {

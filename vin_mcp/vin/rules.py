@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from vininfo.dicts import COUNTRIES, REGIONS, WMI
 
 from vin_mcp.errors import InvalidVinError
+from vin_mcp.vin.makes import WMI_CORRECTIONS
 
 VIN_LENGTH = 17
 VIN_ALPHABET = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
@@ -156,6 +157,9 @@ def decode_vin(vin: str) -> VinDecode:
 
 
 def wmi_manufacturer(wmi: str) -> str | None:
+    """The brand registered for a WMI: vininfo's table, with our sourced corrections on top."""
+    if wmi in WMI_CORRECTIONS:
+        return WMI_CORRECTIONS[wmi]
     entry = WMI.get(wmi) or WMI.get(wmi[:2])
     if entry is None:
         return None
