@@ -354,3 +354,33 @@ async def test_concurrent_identical_lookups_cost_one_call(fake: fa.FakeAutoGrab,
                 tg.start_soon(one)
     assert len(results) == 100 and all(not r.is_error for r in results)
     assert len(fake.calls()) == 1
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "line"),
+    [
+        ("lookup_vin", {}, "the argument 'vin' is missing; give the 17-character VIN as text."),
+        ("lookup_vin", {"vin": 17}, "the argument 'vin' cannot be 17; give the 17-character VIN as text."),
+        ("lookup_vin", {"vin": fa.POLO, "region": "mars"}, "region is 'mars'; use one of au, nz, uk."),
+        ("lookup_vin", {"vin": fa.POLO, "prefer_more_results": "maybe"}, "'prefer_more_results' cannot be 'maybe'"),
+        ("get_factory_build_data", {"vin": fa.BUILD, "limit": 500}, "limit is 500; use 1 to 200."),
+        ("get_factory_build_data", {"vin": fa.BUILD, "limit": "ten"}, "use a whole number from 1 to 200."),
+        ("get_factory_build_data", {"vin": fa.BUILD, "offset": -1}, "offset is -1; use 0 or more."),
+    ],
+)
+async def test_argument_errors_are_one_plain_line(
+    fake: fa.FakeAutoGrab, settings: Settings, tool: str, arguments: dict[str, Any], line: str
+) -> None:
+    async with connect(settings) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error and line in text(result)
+    assert "\n" not in text(result) and "pydantic" not in text(result) and "validation error" not in text(result)
+    assert fake.calls() == []
+
+
+@pytest.mark.parametrize("region", ["AU", "Nz", "uk"])
+async def test_region_is_accepted_in_any_letter_case(fake: fa.FakeAutoGrab, settings: Settings, region: str) -> None:
+    async with connect(settings) as client:
+        result = await client.call_tool("lookup_vin", {"vin": fa.POLO, "region": region})
+    assert not result.is_error and result.structured_content["region"] == region.lower()
+    assert fake.calls(fa.POLO)[0].query["region"] == region.lower()

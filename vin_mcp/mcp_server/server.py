@@ -8,10 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
 
 from vin_mcp import __version__
+from vin_mcp.mcp_server.arguments import explain
 from vin_mcp.mcp_server.schema import CompactToolSchemas
 from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
 from vin_mcp.redaction import Redactor
@@ -46,6 +50,20 @@ class RedactionMiddleware:
         return self.redactor.scrub(result) if isinstance(result, dict) else result
 
 
+class VinMcpServer(MCPServer[VinService]):
+    """The SDK's server, with argument errors said in one plain line instead of a pydantic report."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[VinService, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                raise ToolError(explain(name, exc.__cause__)) from exc.__cause__
+            raise
+
+
 def create_server(settings: Settings) -> MCPServer[VinService]:
     # Entered once per process on every transport (the streamable HTTP manager shares it across sessions).
     @asynccontextmanager
@@ -55,7 +73,7 @@ def create_server(settings: Settings) -> MCPServer[VinService]:
         async with open_service(settings) as service:
             yield service
 
-    server: MCPServer[VinService] = MCPServer(
+    server: MCPServer[VinService] = VinMcpServer(
         SERVER_NAME,
         title=SERVER_TITLE,
         instructions=INSTRUCTIONS,

@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: the SDK reads these signatures a
 
 import logging
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -34,7 +34,9 @@ BUILD_DATA_DESCRIPTION = (
 )
 
 Vin = Annotated[str, Field(description="Spaces and dashes are ignored.", max_length=64)]
-RegionArg = Literal["au", "nz", "uk"] | None  # omitted: the server's AUTOGRAB_REGION
+# Published as the three codes; accepted in any letter case (the service checks it and says what is wrong in
+# one line). Omitted: the server's AUTOGRAB_REGION.
+RegionArg = Annotated[str | None, Field(json_schema_extra={"enum": ["au", "nz", "uk"]})]
 
 # Published as bare objects: their full shapes would cost every conversation about 270 tokens, and
 # assistants read the text answer. Their shapes are the models in answers.py.
@@ -74,10 +76,11 @@ async def get_factory_build_data(
     ctx: VinContext,
     region: RegionArg = None,
     search: Annotated[str | None, Field(description="Only codes containing this text.", max_length=100)] = None,
-    limit: Annotated[int, Field(description="Codes per page.", ge=1, le=MAX_BUILD_CODES_LIMIT)] = (
-        DEFAULT_BUILD_CODES_LIMIT
-    ),
-    offset: Annotated[int, Field(ge=0)] = 0,  # the answer says which offset to pass next
+    # Bounds published, and checked by the service, which says what is wrong in one line.
+    limit: Annotated[
+        int, Field(description="Codes per page.", json_schema_extra={"minimum": 1, "maximum": MAX_BUILD_CODES_LIMIT})
+    ] = (DEFAULT_BUILD_CODES_LIMIT),
+    offset: Annotated[int, Field(json_schema_extra={"minimum": 0})] = 0,  # the answer says which offset is next
 ) -> Annotated[CallToolResult, BuildDataAnswer]:
     service = _service(ctx)
     answer = await _run(service, service.build_data(vin, region, search=search, limit=limit, offset=offset))
