@@ -168,3 +168,14 @@ def test_unknown_transport_is_a_configuration_error(
     monkeypatch.setenv("VIN_MCP_TRANSPORT", "carrier-pigeon")
     code, out, err = run(capsys)
     assert code == 2 and out == "" and "VIN_MCP_TRANSPORT" in err and "use one of stdio, http" in err
+
+
+def test_region_is_accepted_in_any_letter_case(
+    fake: fa.FakeAutoGrab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTOGRAB_API_KEY", fa.API_KEY)
+    monkeypatch.setenv("AUTOGRAB_BASE_URL", fake.url)
+    with pytest.raises(SystemExit) as done:
+        main(["lookup", fa.POLO, "--region", "NZ", "--json"])
+    assert done.value.code == 0 and '"region": "nz"' in capsys.readouterr().out
+    assert fake.calls(fa.POLO)[0].query["region"] == "nz"

@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     # What both one-VIN commands take.
     one_vin = argparse.ArgumentParser(add_help=False)
     one_vin.add_argument("vin")
-    one_vin.add_argument("--region", choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    one_vin.add_argument(
+        "--region", type=str.lower, choices=REGIONS, help="any letter case; default: AUTOGRAB_REGION or au"
+    )
     one_vin.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
 
     commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}")
