@@ -75,6 +75,8 @@ def test_lookup_prints_exactly_what_the_assistant_gets(
         (["lookup", fa.NO_MATCH_NULL], ExitCode.NOT_FOUND, "NO MATCH"),
         (["build-data", fa.BUILD], ExitCode.CONFIDENT, "0A2"),
         (["build-data", fa.BUILD_UNSUPPORTED], ExitCode.NOT_FOUND, "no factory build data"),
+        # Not covered (no call made) is the same answer as not available, with its reason.
+        (["build-data", fa.MAKE_MISMATCH], ExitCode.NOT_FOUND, "nothing was charged"),
     ],
 )
 def test_answers_set_exit_codes(
@@ -90,7 +92,6 @@ def test_answers_set_exit_codes(
     [
         (["lookup", "1HGCM8263OA004352"], ExitCode.USAGE, "never uses I, O or Q"),
         (["build-data", fa.BUILD, "--limit", "0"], ExitCode.USAGE, "limit"),
-        (["build-data", fa.MAKE_MISMATCH], ExitCode.NOT_FOUND, "nothing was charged"),
         (["lookup", fa.FAULTS["401"]], ExitCode.UPSTREAM, "AUTOGRAB_API_KEY"),
         (["lookup", fa.FAULTS["429_far"]], ExitCode.UPSTREAM, "rate limit"),
         (["lookup", fa.FAULTS["503"]], ExitCode.UPSTREAM, "unavailable"),
@@ -105,7 +106,7 @@ def test_failures_set_exit_codes_and_explain_on_stderr(
     assert out == ""
     assert err.startswith("vin-mcp: ") and needle.lower() in err.lower()
     assert "Traceback" not in err
-    if expected is ExitCode.USAGE or expected is ExitCode.NOT_FOUND:
+    if expected is ExitCode.USAGE:
         assert fake.calls() == []  # refused before any paid call
 
 

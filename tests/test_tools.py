@@ -316,10 +316,13 @@ async def test_build_data_refuses_uncovered_vehicles_without_paying(
 ) -> None:
     async with connect(settings) as client:
         result = await client.call_tool("get_factory_build_data", {"vin": vin})
+    assert not result.is_error
     if fragment is None:
-        assert not result.is_error and len(fake.calls()) == 1
+        assert len(fake.calls()) == 1
         return
-    assert result.is_error and fragment in text(result)
+    # The same shape as "AutoGrab has none": an answer with the reason, and a true word about charges.
+    assert result.structured_content["status"] == "not_available"
+    assert fragment in text(result) and "nothing was charged" in text(result)
     assert fake.calls() == []
 
 
@@ -327,7 +330,8 @@ async def test_build_data_refuses_pre_1999_vehicle(fake: fa.FakeAutoGrab, settin
     vin = fa.with_check_digit("1FAFP4040TW000001")  # Ford; 'T' at position 10 with a digit at 7: 1996
     async with connect(settings) as client:
         result = await client.call_tool("get_factory_build_data", {"vin": vin})
-    assert result.is_error and "1996" in text(result) and "1999" in text(result)
+    assert not result.is_error and "1996" in text(result) and "1999" in text(result)
+    assert result.structured_content["status"] == "not_available"
     assert fake.calls() == []
 
 

@@ -5,7 +5,6 @@
     ├── InvalidArgumentError         another argument is out of range
     ├── ConfigurationError           a setting has a bad value
     │   └── MissingApiKeyError       AUTOGRAB_API_KEY is not set
-    ├── NotCoveredError              build data cannot exist for this VIN (no paid call)
     └── UpstreamError                the AutoGrab API failed
         ├── AuthenticationError      401/403: the key was rejected
         ├── BadRequestError          400 or another 4xx with the API's error envelope
@@ -59,10 +58,6 @@ class MissingApiKeyError(ConfigurationError):
         "Set AUTOGRAB_API_KEY in the server's environment (or the bundle's settings) to get "
         "registration and build data; the offline VIN decode works without it."
     )
-
-
-class NotCoveredError(VinMcpError):
-    default_hint = "Use lookup_vin for this vehicle instead; it is not charged for build data that cannot exist."
 
 
 class UpstreamError(VinMcpError):

@@ -15,9 +15,10 @@ from anyio.abc import TaskGroup
 
 from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
+from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
-from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError, NotCoveredError
+from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
@@ -107,7 +108,9 @@ class VinService:
         if offset < 0:
             raise InvalidArgumentError(f"offset is {offset}; use 0 or more.")
         decode = decode_vin(normalised)
-        _refuse_if_not_covered(decode)
+        reason = _not_covered(decode)
+        if reason is not None:  # said without asking AutoGrab: build data cannot exist for this VIN
+            return BuildDataAnswer(status="not_available", vin=normalised, region=chosen_region, note=reason)
         if self.settings.api_key is None:
             raise MissingApiKeyError("Factory build data needs AUTOGRAB_API_KEY, which is not set.")
         client = self.client()
@@ -151,18 +154,13 @@ class VinService:
         return chosen
 
 
-def _refuse_if_not_covered(decode: VinDecode) -> None:
-    """Build data exists only for some makes from 1999 on: say so rather than pay to be told."""
+def _not_covered(decode: VinDecode) -> str | None:
+    """Why build data cannot exist for this VIN (some makes, from 1999 on), or None: known without paying."""
     if build_data_covers(decode.manufacturer) is False:
-        raise NotCoveredError(
-            f"AutoGrab has no factory build data for {decode.manufacturer} vehicles "
-            f"(VIN manufacturer code {decode.wmi}); nothing was charged."
-        )
+        return not_covered_make(decode.manufacturer or decode.wmi, decode.wmi)
     if decode.model_years and decode.model_years[0] < BUILD_DATA_FIRST_YEAR:
-        raise NotCoveredError(
-            f"This VIN encodes model year {decode.model_years[0]}; factory build data covers vehicles "
-            f"built from {BUILD_DATA_FIRST_YEAR} on. Nothing was charged."
-        )
+        return not_covered_year(decode.model_years[0], BUILD_DATA_FIRST_YEAR)
+    return None
 
 
 def _provenance(cached: Cached[M]) -> Provenance:

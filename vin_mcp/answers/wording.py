@@ -61,7 +61,24 @@ def finding_sentence(finding: Finding) -> str:
             return f"Unknown AutoGrab confidence {quote(str(v[0]))}."
 
 
-NO_BUILD_DATA_NOTE = "AutoGrab has no factory build data for this VIN. Use lookup_vin for the registered vehicle."
+NO_BUILD_DATA_NOTE = (
+    "AutoGrab has no factory build data for this VIN. lookup_vin (a separate, billed search) identifies the "
+    "registered vehicle."
+)
+
+
+def not_covered_make(maker: str, wmi: str) -> str:
+    return (
+        f"AutoGrab has no factory build data for {maker} vehicles (VIN manufacturer code {wmi}), so it was not "
+        "asked and nothing was charged. lookup_vin (a billed search) identifies the registered vehicle."
+    )
+
+
+def not_covered_year(year: int, first_year: int) -> str:
+    return (
+        f"This VIN encodes model year {year}; AutoGrab's factory build data covers vehicles built from "
+        f"{first_year} on, so it was not asked and nothing was charged."
+    )
 
 
 def page_note(

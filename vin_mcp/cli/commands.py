@@ -21,7 +21,6 @@ from vin_mcp.errors import (
     ConfigurationError,
     InvalidArgumentError,
     InvalidVinError,
-    NotCoveredError,
     UpstreamError,
     VinMcpError,
 )
@@ -71,8 +70,6 @@ def build_data_exit_code(answer: BuildDataAnswer) -> ExitCode:
 def error_exit_code(error: VinMcpError) -> ExitCode:
     if isinstance(error, InvalidVinError | InvalidArgumentError | ConfigurationError):
         return ExitCode.USAGE
-    if isinstance(error, NotCoveredError):
-        return ExitCode.NOT_FOUND
     if isinstance(error, UpstreamError):
         return ExitCode.UPSTREAM
     return ExitCode.INTERNAL
