@@ -231,7 +231,7 @@ async def test_malformed_vin_is_refused_before_any_call(
 ERROR_CASES = [
     ("401", "rejected the API key", "AUTOGRAB_API_KEY"),
     ("403", "rejected the API key", "AUTOGRAB_API_KEY"),
-    ("400_message", "Region not enabled for this key", "Check the VIN and region"),
+    ("400_message", "Region not enabled for this key", "ask AutoGrab to enable it"),
     ("429_far", "rate limit", "Try again in 60 seconds"),
     ("429_neither", "rate limit", "Try again in 1 second;"),
     ("503", "unavailable (HTTP 503, 3 attempts)", "try again in a minute"),

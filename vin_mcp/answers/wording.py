@@ -39,11 +39,11 @@ def finding_sentence(finding: Finding) -> str:
         case "no_match":
             return "AutoGrab found no vehicle for this VIN."
         case "candidates_only":
-            return f"No single match: {v[0]} candidate vehicles."
+            return f"No single match: {_count(v[0], 'candidate vehicle')}."
         case "offline":
             return "No API key: AutoGrab was not asked."
         case "vendor_reduced":
-            return "AutoGrab says the match is not reliable (confidence 'reduced')."
+            return "AutoGrab says the match is not reliable."
         case "check_digit":
             return (
                 f"The check digit (position 9) should be '{v[0]}' for this North American VIN: "
@@ -54,7 +54,7 @@ def finding_sentence(finding: Finding) -> str:
         case "model_year":
             return f"The VIN encodes model year {v[0]}, but the match is a {v[1]}."
         case "other_candidates":
-            return f"AutoGrab also returned {v[0]} other candidate vehicle(s)."
+            return f"AutoGrab also returned {_count(v[0], 'other candidate vehicle')}."
         case "vendor_silent":
             return "AutoGrab did not state its confidence."
         case "vendor_unknown":
@@ -115,3 +115,7 @@ def write_off_summary(incidents: int | None) -> str:
 def quote(text: str) -> str:
     """Text from the API as a JSON string: unmistakably data, and an embedded quote cannot end it."""
     return json.dumps(text, ensure_ascii=False)
+
+
+def _count(number: str | int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -326,9 +326,31 @@ def _not_the_api(status: int, envelope: Envelope) -> UnexpectedResponseError:
 
 def _raise_for_envelope(status: int, envelope: Envelope) -> None:
     if status >= 400:
-        raise BadRequestError(f"AutoGrab refused the request (HTTP {status}){_quoted(envelope)}.")
+        raise BadRequestError(
+            f"AutoGrab refused the request (HTTP {status}){_quoted(envelope)}.", _advice_for(envelope)
+        )
     if envelope.error or envelope.success is False:
         raise UpstreamFailedError(f"AutoGrab answered with an error{_quoted(envelope)}.")
+
+
+# What a 400 says decides what to do about it: a key or plan limit is the operator's to fix, not the VIN.
+_ACCOUNT_WORDS = re.compile(r"\b(region|enabled|permission|plan|subscription|feature|quota|access)\b", re.I)
+_VIN_WORDS = re.compile(r"\bvin\b", re.I)
+
+
+def _advice_for(envelope: Envelope) -> str:
+    message = envelope.message or ""
+    if _ACCOUNT_WORDS.search(message):
+        return (
+            "The AutoGrab key is not allowed this request (region, feature or plan): ask AutoGrab to enable it, or "
+            "use a region the key covers (the region argument or AUTOGRAB_REGION). This says nothing about the vehicle."
+        )
+    if _VIN_WORDS.search(message):
+        return "Re-read the VIN from the registration papers or the windscreen plate and try again."
+    return (
+        "AutoGrab refused the request as sent; this is not a 'no match'. If it repeats, pass AutoGrab's message "
+        "to the vin-mcp maintainers."
+    )
 
 
 def _quoted(envelope: Envelope) -> str:
