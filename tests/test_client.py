@@ -279,3 +279,21 @@ async def test_retry_after_as_an_http_date(fake: fa.FakeAutoGrab) -> None:
             await api.search_vin(LookupRequest(vin=vin, region="au"))
     # Two minutes away, clamped to the 60 s that one header may close the window for.
     assert caught.value.retry_after_seconds is not None and 59 < caught.value.retry_after_seconds <= 60
+
+
+@pytest.mark.parametrize(
+    ("message", "advice"),
+    [
+        ("Region not enabled for this key", "ask AutoGrab to enable it"),
+        ("Feature additional_upstream_data is not part of your plan", "ask AutoGrab to enable it"),
+        ("Invalid VIN format", "Re-read the VIN"),
+        ("Something else went wrong", "this is not a 'no match'"),
+    ],
+)
+async def test_each_400_gets_advice_that_fits_its_message(fake: fa.FakeAutoGrab, message: str, advice: str) -> None:
+    vin = fa.eu_vin(810)
+    fake.script("search", vin, fa.Reply(status=400, body={"error": True, "message": message}))
+    async with autograb(make_settings(fake)) as api:
+        with pytest.raises(BadRequestError) as caught:
+            await api.search_vin(LookupRequest(vin=vin, region="au"))
+    assert f'"{message}"' in caught.value.message and advice in caught.value.hint
