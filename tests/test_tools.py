@@ -154,6 +154,9 @@ async def test_write_off_history(settings: Settings) -> None:
     assert write_off["summary"] == "Recorded as written off 2 times:"  # vin-mcp's words; the rest is AutoGrab's
     assert write_off["incidents"][0]["odometer"] == 84000
     assert '"Repairable Write-off, Collision, FRONT, NSW, 2019-06-14, 84000 km"' in text(result)
+    # A sure match, but the advice says there is a write-off to tell, in both channels.
+    assert "write-off is on record" in result.structured_content["confidence"]["advice"]
+    assert "Advice: Safe to tell the user this is the vehicle. A write-off is on record" in text(result)
     assert write_off["incidents"][1] == {
         "code": "Statutory Write-off",
         "type": "Flood",

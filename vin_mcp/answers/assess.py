@@ -21,6 +21,7 @@ from vin_mcp.answers.wording import (
     EXTENDED_MISSING_NOTE,
     NO_BUILD_DATA_NOTE,
     OFFLINE_NOTE,
+    WRITE_OFF_ADVICE,
     finding_sentence,
     page_note,
 )
@@ -45,15 +46,19 @@ def lookup_answer(
     if extended_requested and not extended:
         note = EXTENDED_MISSING_NOTE
 
+    confidence = assess_confidence(decode, response, vehicle, len(candidates))
+    write_off = WriteOff.from_vendor(response.writeoff_info) if vehicle or response.writeoff_info else None
+    if write_off is not None and write_off.incidents:
+        confidence.advice = f"{confidence.advice} {WRITE_OFF_ADVICE}"
     return LookupAnswer(
         status=status,
         vin=decode.vin,
         region=region,
         vehicle=vehicle,
-        confidence=assess_confidence(decode, response, vehicle, len(candidates)),
+        confidence=confidence,
         registration_description=response.upstream_vehicle,
         colour=response.colour,
-        write_off=WriteOff.from_vendor(response.writeoff_info) if vehicle or response.writeoff_info else None,
+        write_off=write_off,
         extended_data=extended,
         candidates=candidates,
         decode=decode,

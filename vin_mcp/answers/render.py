@@ -31,6 +31,8 @@ def render_lookup(answer: LookupAnswer) -> str:
         vendor = f" AutoGrab's own confidence: {quote(confidence.vendor)}." if confidence.vendor else ""
         lines[0] = f"{head}.{vendor} {' '.join(confidence.reasons)}".rstrip()
         lines.append(f"Advice: {confidence.advice}")
+    elif answer.write_off and answer.write_off.incidents:  # sure of the vehicle, but there is news to tell
+        lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
         lines.extend(_vehicle_lines(answer.vehicle))
     if answer.candidates:

@@ -26,6 +26,7 @@ ADVICE: dict[Advice, str] = {
         "is unknown."
     ),
 }
+WRITE_OFF_ADVICE = "A write-off is on record: tell the user, with its type and date."
 OFFLINE_NOTE = "Registration and vehicle data need AUTOGRAB_API_KEY; this answer is the offline VIN decode only."
 EXTENDED_MISSING_NOTE = (
     "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
