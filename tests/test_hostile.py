@@ -376,7 +376,7 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
     assert "doors" not in vehicle and "seats" not in vehicle and "title" not in vehicle and "make" not in vehicle
     assert vehicle["options"] == [{"name": "Sunroof"}, {"name": "Towbar"}, {"name": "Paint", "price": 1200}]
     assert data["write_off"]["incidents"] == [{"code": "Statutory"}]
-    assert len(data["candidates"]) == 1
+    assert len(data["candidates"]) == 2  # the match and the one well-formed other vehicle
     assert again.structured_content["provenance"]["cached"] is True
     assert len(fake.calls(vin)) == 1
 

@@ -121,10 +121,14 @@ async def test_candidates_best_first(settings: Settings) -> None:
     data = result.structured_content
     assert data is not None
     assert data["status"] == "candidates"
-    assert data["candidates"][0].startswith("2010 Volkswagen Polo Trendline Manual")
-    assert "1197 cc" in data["candidates"][1]
+    # All three vehicles in play, best first: AutoGrab's own match, then the two others.
+    assert len(data["candidates"]) == 3
+    assert data["candidates"][0].startswith("2010 Volkswagen Polo Comfortline Automatic")
+    assert data["candidates"][1].startswith("2010 Volkswagen Polo Trendline Manual")
+    assert "1197 cc" in data["candidates"][2]
     assert data["confidence"]["level"] == "low" and "which one" in data["confidence"]["advice"]
-    assert 'Candidates (best first):\n1. "2010 Volkswagen Polo Trendline' in text(result)
+    assert 'Candidates (best first):\n1. "2010 Volkswagen Polo Comfortline Automatic' in text(result)
+    assert '\n3. "2010 Volkswagen Polo 77 TSI Comfortline' in text(result)
 
 
 @pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE])

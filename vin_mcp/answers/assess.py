@@ -37,16 +37,18 @@ def lookup_answer(
     extended_requested: bool = False,
 ) -> LookupAnswer:
     vehicle = Vehicle.from_vendor(response.vehicle) if response.vehicle else None
-    candidates = [candidate_line(Vehicle.from_vendor(v)) for v in response.additional_vehicles]
-    candidates = [line for line in candidates if line]
-    status = "candidates" if candidates else "matched" if vehicle else "no_match"
+    others = [candidate_line(Vehicle.from_vendor(v)) for v in response.additional_vehicles]
+    others = [line for line in others if line]
+    # Every vehicle in play is numbered, best first: AutoGrab's own match leads the list.
+    candidates = ([candidate_line(vehicle)] if vehicle and others else []) + others
+    status = "candidates" if others else "matched" if vehicle else "no_match"
 
     note = None
     extended = response.registration_data if extended_requested else None
     if extended_requested and not extended:
         note = EXTENDED_MISSING_NOTE
 
-    confidence = assess_confidence(decode, response, vehicle, len(candidates))
+    confidence = assess_confidence(decode, response, vehicle, len(others))
     write_off = WriteOff.from_vendor(response.writeoff_info) if vehicle or response.writeoff_info else None
     if write_off is not None and write_off.incidents:
         confidence.advice = f"{confidence.advice} {WRITE_OFF_ADVICE}"

@@ -152,7 +152,9 @@ class LookupAnswer(Compact):
     colour: str | None = None
     write_off: WriteOff | None = None
     extended_data: dict[str, str] | None = None
-    candidates: list[str] = Field(default_factory=list, description="Other possible vehicles, best first.")
+    candidates: list[str] = Field(
+        default_factory=list, description="Every vehicle in play, best first (AutoGrab's own match first)."
+    )
     decode: VinDecode
     note: str | None = None
     provenance: Provenance | None = None
