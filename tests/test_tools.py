@@ -181,11 +181,19 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
     async with connect(settings) as client:
         plain = await lookup(client, fa.EXTENDED, region=region)
         extended = await lookup(client, fa.EXTENDED, region=region, include_extended_data=True)
-    assert "extended_data" not in plain.structured_content
-    data = extended.structured_content["extended_data"]
+    assert "registration_record" not in plain.structured_content
+    data = extended.structured_content["registration_record"]
     assert data["make_code"] == "VOLKS"
     assert data["vehicle_type_description"] == "PASSENGER CAR"  # control character stripped
     assert fake.calls()[-1].query["features"] == "additional_upstream_data"
+    # Labelled as the registration record, and its disagreements with the match noted, in both channels.
+    disagrees = extended.structured_content["record_disagrees"]
+    assert disagrees == [
+        'The registration record\'s body is "CAR/SEDAN", the match\'s is "Hatchback".',
+        'The registration record\'s colour is "WHITE", the match\'s is "Black".',
+    ]  # "VOLKS" and "Volkswagen" agree
+    assert "Registration record (the authority's own, unverified): {" in text(extended)
+    assert "Registration record disagrees: The registration record's body is" in text(extended)
 
 
 async def test_extended_data_missing_is_noted(settings: Settings) -> None:

@@ -79,7 +79,8 @@ class VinService:
         wider: _LookupKey = ("lookup", normalised, chosen_region, True, more)
         cached = None if extended else self.lookups.peek(wider)
         if cached is not None:
-            cached.value.extended_data = None
+            cached.value.registration_record = None
+            cached.value.record_disagrees = []
             cached.value.note = None
         else:
 

@@ -24,6 +24,7 @@ from vin_mcp.answers.wording import (
     WRITE_OFF_ADVICE,
     finding_sentence,
     page_note,
+    record_disagreement,
 )
 from vin_mcp.autograb.payloads import BuildDataResponse, VinSearchResponse
 from vin_mcp.vin.rules import VinDecode
@@ -61,7 +62,8 @@ def lookup_answer(
         registration_description=response.upstream_vehicle,
         colour=response.colour,
         write_off=write_off,
-        extended_data=extended,
+        registration_record=extended,
+        record_disagrees=record_disagreements(extended, vehicle, response.colour),
         candidates=candidates,
         decode=decode,
         note=note,
@@ -105,6 +107,28 @@ def assess_confidence(
         reasons=[finding_sentence(finding) for finding in result.findings],
         advice=ADVICE[result.advice],
     )
+
+
+def record_disagreements(record: dict[str, str] | None, vehicle: Vehicle | None, colour: str | None) -> list[str]:
+    """Where the registration record and the match name different things (make, body, colour)."""
+    if not record or vehicle is None:
+        return []
+    found: list[str] = []
+    for topic, words, ours in (
+        ("make", ("make",), vehicle.make),
+        ("body", ("body",), vehicle.body),
+        ("colour", ("colo",), colour),
+    ):
+        theirs = next((value for key, value in record.items() if any(word in key.lower() for word in words)), None)
+        if theirs and ours and not _same_thing(theirs, ours):
+            found.append(record_disagreement(topic, theirs, ours))
+    return found
+
+
+def _same_thing(left: str, right: str) -> bool:
+    """Registry spellings are terse ("VOLKS" for Volkswagen): one contains the other, ignoring case and punctuation."""
+    a, b = ("".join(ch for ch in text.lower() if ch.isalnum()) for text in (left, right))
+    return bool(a and b) and (a in b or b in a)
 
 
 def build_facts(response: BuildDataResponse) -> BuildFacts:

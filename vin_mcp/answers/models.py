@@ -151,7 +151,12 @@ class LookupAnswer(Compact):
     )
     colour: str | None = None
     write_off: WriteOff | None = None
-    extended_data: dict[str, str] | None = None
+    registration_record: dict[str, str] | None = Field(
+        None, description="The registration authority's own record (include_extended_data), unverified."
+    )
+    record_disagrees: list[str] = Field(
+        default_factory=list, description="Where that record disagrees with the matched vehicle."
+    )
     candidates: list[str] = Field(
         default_factory=list, description="Every vehicle in play, best first (AutoGrab's own match first)."
     )

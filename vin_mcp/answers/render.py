@@ -47,9 +47,11 @@ def render_lookup(answer: LookupAnswer) -> str:
         lines.append(" ".join(facts))
     if answer.write_off:
         lines.append(_write_off_line(answer.write_off))
-    if answer.extended_data:
-        data = json.dumps(answer.extended_data, ensure_ascii=False, separators=(",", ":"))
-        lines.append(f"Registration data (unverified): {data}")
+    if answer.registration_record:
+        data = json.dumps(answer.registration_record, ensure_ascii=False, separators=(",", ":"))
+        lines.append(f"Registration record (the authority's own, unverified): {data}")
+        if answer.record_disagrees:
+            lines.append(f"Registration record disagrees: {' '.join(answer.record_disagrees)}")
     if not sure:  # a sure match already agrees with everything the VIN encodes
         lines.append(f"VIN decode: {render_decode(answer.decode)}")
     if answer.note:

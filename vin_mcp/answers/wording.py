@@ -104,6 +104,11 @@ def page_note(
     return note
 
 
+def record_disagreement(topic: str, theirs: str, ours: str) -> str:
+    """Both values came from AutoGrab: quoted."""
+    return f"The registration record's {topic} is {quote(theirs)}, the match's is {quote(ours)}."
+
+
 def write_off_summary(incidents: int | None) -> str:
     """vin-mcp's reading of the write-off record; None when AutoGrab did not report one."""
     if incidents is None:

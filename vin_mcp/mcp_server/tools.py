@@ -38,9 +38,11 @@ Vin = Annotated[str, Field(description="Spaces and dashes are ignored.", max_len
 # one line). Omitted: the server's AUTOGRAB_REGION.
 RegionArg = Annotated[str | None, Field(json_schema_extra={"enum": ["au", "nz", "uk"]})]
 
-# Published as bare objects: their full shapes would cost every conversation about 270 tokens, and
-# assistants read the text answer. Their shapes are the models in answers.py.
-LOOSE_OUTPUT_PROPERTIES = frozenset({"vehicle", "decode", "write_off", "extended_data", "provenance"})
+# Published as their bare type (object, array): their full shapes would cost every conversation tokens that
+# no model reads (clients do not send output schemas to the model). Their shapes are the models in answers/.
+LOOSE_OUTPUT_PROPERTIES = frozenset(
+    {"vehicle", "decode", "write_off", "registration_record", "record_disagrees", "candidates", "codes", "provenance"}
+)
 # Destructive and idempotent hints mean nothing for a read-only tool (MCP spec), so they are not sent.
 READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
