@@ -501,3 +501,15 @@ async def test_answers_quote_vendor_text_and_our_lines_cannot_be_imitated(
     assert vehicle["make"] == "Volkswagen" and vehicle["badge"] == "GTI"
     assert "\n" not in vehicle["model"]
     assert result.structured_content["confidence"]["vendor"] == "reduced"
+
+
+@pytest.mark.parametrize("raw_deflate", [False, True])
+async def test_a_deflate_body_is_read_wrapped_or_raw(fake: fa.FakeAutoGrab, raw_deflate: bool) -> None:
+    vin = fa.eu_vin(1_023)
+    data = json.dumps(fa.match_body(vin, fa.vehicle())).encode()
+    packer = zlib.compressobj(wbits=-15 if raw_deflate else 15)
+    body = packer.compress(data) + packer.flush()
+    fake.script("search", vin, fa.Reply(body=body, headers={"Content-Encoding": "deflate"}))
+    async with autograb(make_settings(fake)) as api:
+        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+    assert response.vehicle is not None and response.vehicle.model == "Polo"
