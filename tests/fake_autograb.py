@@ -162,6 +162,8 @@ NO_MATCH_404 = eu_vin(7)
 WRITTEN_OFF = eu_vin(8)
 EXTENDED = eu_vin(9)
 MAKE_MISMATCH = "JTDZZZ1KZKU000010"  # a Toyota manufacturer code matched as a Volkswagen
+# A current Toyota (JTN) matched as a Holden, the registry text naming a Toyota: the VIN and the registry disagree.
+CONTRADICTED = eu_vin(15, wmi="JTN")
 NA_BAD_CHECK = "1HGCM82603A004352"  # Honda; the right check digit is 3
 NA_GOOD = with_check_digit("1HGCM82603A004352")
 YEAR_MISMATCH = with_check_digit("1HGCM82605F004353")  # encodes 2005, matched as a 2012
@@ -302,9 +304,38 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
         ),
     )
     search(MAKE_MISMATCH, Reply(body=match_body(MAKE_MISMATCH, vehicle())))
+    commodore = vehicle(
+        title="2007 Holden Commodore Omega VE",
+        year="2007",
+        make="Holden",
+        model="Commodore",
+        badge="Omega",
+        series="VE",
+        body_type="Sedan",
+        num_doors=4,
+        transmission="Automatic",
+        capacity_cc=3564,
+        num_cylinders=6,
+        drive_type="Rear Wheel Drive",
+        power_kw=180,
+        torque_nm=330,
+        options=[],
+    )
+    search(
+        CONTRADICTED,
+        Reply(
+            body=match_body(
+                CONTRADICTED,
+                commodore,
+                upstream_vehicle="2007 TOYOTA YARIS HATCH",
+                colour="Silver",
+                writeoff_info={"incident_list": []},
+            )
+        ),
+    )
     accord = vehicle(title="2003 Honda Accord EX", year="2003", make="Honda", model="Accord", badge="EX", series=None)
     for vin in (NA_BAD_CHECK, NA_GOOD):
-        search(vin, Reply(body=match_body(vin, accord)))
+        search(vin, Reply(body=match_body(vin, accord, upstream_vehicle="2003 HONDA ACCORD EX SEDAN")))
     search(
         YEAR_MISMATCH,
         Reply(
@@ -313,6 +344,7 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
                 vehicle(
                     title="2012 Honda Accord VTi", year=2012, make="Honda", model="Accord", badge="VTi", series=None
                 ),
+                upstream_vehicle="HONDA ACCORD VTI SEDAN",
             )
         ),
     )

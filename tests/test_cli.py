@@ -113,7 +113,7 @@ def test_failures_set_exit_codes_and_explain_on_stderr(
 def test_without_a_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("AUTOGRAB_API_KEY")
     code, out, _ = run(capsys, "lookup", fa.NA_GOOD, "--json")
-    assert code == ExitCode.CONFIRM and json.loads(out)["status"] == "offline"
+    assert code == ExitCode.CONFIRM and json.loads(out)["status"] == "vin_decode_only"
     code, out, err = run(capsys, "build-data", fa.BUILD)
     assert code == ExitCode.USAGE and "AUTOGRAB_API_KEY" in err
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
-from vin_mcp.answers.confidence import OFFLINE, Assessment, Finding, assess
-from vin_mcp.answers.wording import ADVICE, finding_sentence
+from vin_mcp.answers.confidence import OFFLINE, Advice, Assessment, Finding, assess
+from vin_mcp.answers.wording import ADVICE, advice, finding_sentence
 
 # A sure match: a Volkswagen VIN (no check digit in use, no model year) matched as a Volkswagen, "standard".
 SURE: dict[str, Any] = {
@@ -33,19 +33,19 @@ HONDA = {"check_digit": "valid", "wmi": "1HG", "vin_maker": "Honda", "matched_ma
         ({**HONDA, "matched_year": 2004}, Assessment("high", (), "state")),  # one year off: release year
         ({"vendor_confidence": None}, Assessment("medium", (Finding("vendor_silent"),), "confirm")),
         ({"vendor_confidence": "great"}, Assessment("medium", (Finding("vendor_unknown", ("great",)),), "confirm")),
-        ({"vendor_confidence": "reduced"}, Assessment("low", (Finding("vendor_reduced"),), "confirm")),
+        ({"vendor_confidence": "reduced"}, Assessment("low", (Finding("vendor_reduced"),), "unconfirmed")),
         (
             {**HONDA, "check_digit": "invalid", "expected_check_digit": "3", "matched_year": 2003},
-            Assessment("low", (Finding("check_digit", ("3",)),), "confirm"),
+            Assessment("low", (Finding("check_digit", ("3",)),), "unconfirmed"),
         ),
         (
             {"wmi": "JTD", "vin_maker": "Toyota"},
-            Assessment("low", (Finding("maker", ("JTD", "Toyota", "Volkswagen")),), "confirm"),
+            Assessment("low", (Finding("maker", ("JTD", "Toyota", "Volkswagen")),), "unconfirmed"),
         ),
         ({"wmi": "KMH", "vin_maker": "Genesis", "matched_make": "Hyundai"}, Assessment("high", (), "state")),
         (
             {**HONDA, "vin_years": [2005, 2035], "matched_year": 2012},
-            Assessment("low", (Finding("model_year", (2005, 2012)),), "confirm"),
+            Assessment("low", (Finding("model_year", (2005, 2012)),), "unconfirmed"),
         ),
         ({"candidates": 2}, Assessment("low", (Finding("other_candidates", (2,)),), "choose")),
         (
@@ -61,6 +61,40 @@ HONDA = {"check_digit": "valid", "wmi": "1HG", "vin_maker": "Honda", "matched_ma
             ),
         ),
         ({"matched": False}, Assessment("none", (Finding("no_match"),), "no_match")),
+        # The registry text against the match: its maker or year contradicts it; its colour is only noted.
+        (
+            {"registry_text": "2007 TOYOTA YARIS HATCH"},
+            Assessment(
+                "low",
+                (Finding("registry_maker", ("Toyota", "Volkswagen")), Finding("registry_year", (2007, 2015))),
+                "unconfirmed",
+            ),
+        ),
+        ({"registry_text": "2015 VW GOLF 110TSI HATCH"}, Assessment("high", (), "state")),
+        ({"registry_text": "VOLKSWAGEN GOLF 2016"}, Assessment("high", (), "state")),  # a year off: release year
+        ({"registry_text": "2015 VOLKS GOLF HATCH 5 SEAT"}, Assessment("high", (), "state")),  # "VOLKS", "SEAT"
+        (
+            {"registry_text": "2015 VOLKSWAGEN GOLF GREY", "colour": "Pure White"},
+            Assessment("high", (Finding("registry_colour", ("GREY", "Pure White")),), "state"),
+        ),
+        ({"registry_text": "2015 VOLKSWAGEN GOLF SILVER", "colour": "Grey Metallic"}, Assessment("high", (), "state")),
+        # No match: the registry text is compared with the VIN's maker instead.
+        (
+            {"matched": False, "registry_text": "1998 HOLDEN COMMODORE VT SEDAN"},
+            Assessment(
+                "none",
+                (Finding("no_match"), Finding("registry_vs_vin", ("Holden", "Volkswagen"))),
+                "no_match_registry",
+            ),
+        ),
+        (
+            {"matched": False, "registry_text": "2012 VOLKSWAGEN POLO"},
+            Assessment("none", (Finding("no_match"), Finding("registry_as_vin", ("Volkswagen",))), "no_match_registry"),
+        ),
+        (
+            {"matched": False, "registry_text": "WHITE SEDAN"},
+            Assessment("none", (Finding("no_match"),), "no_match_registry"),
+        ),
         ({"matched": False, "candidates": 3}, Assessment("low", (Finding("candidates_only", (3,)),), "choose")),
     ],
 )
@@ -73,8 +107,22 @@ def test_rules(changes: dict[str, Any], expected: Assessment) -> None:
     [
         (Finding("no_match"), "AutoGrab found no vehicle for this VIN."),
         (Finding("candidates_only", (3,)), "No single match: 3 candidate vehicles."),
-        (OFFLINE.findings[0], "No API key: AutoGrab was not asked."),
-        (Finding("vendor_reduced"), "AutoGrab says the match is not reliable."),
+        (OFFLINE.findings[0], "AUTOGRAB_API_KEY is not set, so AutoGrab was not asked"),
+        (Finding("vendor_reduced"), 'AutoGrab rates its own match "reduced": not reliable.'),
+        (
+            Finding("registry_maker", ("Toyota", "Holden")),
+            'The registry text names "Toyota", but the match is a "Holden".',
+        ),
+        (Finding("registry_year", (2007, 2012)), "The registry text says 2007, but the match is a 2012."),
+        (
+            Finding("registry_colour", ("GREY", "Black")),
+            'The registry text\'s colour is "GREY", AutoGrab\'s is "Black".',
+        ),
+        (
+            Finding("registry_vs_vin", ("Holden", "Volkswagen")),
+            'The registry text names "Holden", but the VIN\'s manufacturer is Volkswagen.',
+        ),
+        (Finding("registry_as_vin", ("Volkswagen",)), "The registry text names the VIN's manufacturer (Volkswagen)."),
         (Finding("check_digit", ("3",)), "The check digit (position 9) should be '3' for this North American VIN"),
         (
             Finding("maker", ("JTD", "Toyota", 'Volks"wagen')),
@@ -93,5 +141,33 @@ def test_every_finding_is_worded_with_vendor_values_quoted(finding: Finding, sen
 
 
 def test_every_advice_is_worded() -> None:
-    assert set(ADVICE) == {"state", "confirm", "choose", "no_match", "offline"}
+    assert set(ADVICE) == set(get_args(Advice))
     assert all(text.endswith(".") for text in ADVICE.values())
+
+
+@pytest.mark.parametrize(
+    ("findings", "why"),
+    [
+        ((Finding("vendor_reduced"),), "AutoGrab doubts it"),
+        (
+            (Finding("maker", ("JTN", "Toyota", "Holden")), Finding("model_year", (2005, 2012))),
+            "the VIN contradicts it",
+        ),
+        (
+            (Finding("check_digit", ("3",)), Finding("registry_maker", ("Toyota", "Holden"))),
+            "the VIN contradicts it; the registry text contradicts it",
+        ),
+    ],
+)
+def test_unconfirmed_advice_names_who_disagrees(findings: tuple[Finding, ...], why: str) -> None:
+    assert advice(Assessment("low", findings, "unconfirmed")) == (
+        f"Do not present this as the vehicle ({why}). Show the user the registry text and ask them to confirm "
+        "make, model and year."
+    )
+
+
+def test_a_note_beside_a_sure_match_is_mentioned() -> None:
+    plain = advice(Assessment("high", (), "state"))
+    noted = advice(Assessment("high", (Finding("registry_colour", ("GREY", "Black")),), "state"))
+    assert plain == "Safe to tell the user this is the vehicle."
+    assert noted == f"{plain} Mention the difference noted above."

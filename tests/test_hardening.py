@@ -174,6 +174,7 @@ async def test_api_text_is_cleaned_capped_and_quoted(fake: fa.FakeAutoGrab, sett
                 fa.vehicle(options=[{"detail": "Paint\r\n- Red\u200b", "price": "1,200"}]),
                 upstream_vehicle=hostile,
                 colour="Red\x00",
+                confidence=None,  # not a sure match: the registry text is shown
                 extended_data={"note": hostile},
             )
         ),
@@ -182,10 +183,10 @@ async def test_api_text_is_cleaned_capped_and_quoted(fake: fa.FakeAutoGrab, sett
         result = await client.call_tool("lookup_vin", {"vin": vin, "include_extended_data": True})
     data = result.structured_content
     assert data is not None
-    description = data["registration_description"]
+    description = data["registry_description_unverified"]
     assert len(description) <= 300 and description.endswith("…")
     assert not any(ch in description for ch in "\n\r\x1b\u202e")
-    assert data["vehicle"]["options"] == [{"name": "Paint - Red", "price": 1200}]
+    assert data["vehicle"]["available_options"]["list_prices"] == {"Paint - Red": 1200}
     assert data["colour"] == "Red"
     assert len(data["registration_record"]["note"]) <= 120
     text = result.content[0].text  # type: ignore[union-attr]

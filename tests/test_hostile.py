@@ -141,7 +141,7 @@ async def test_a_billed_answer_survives_junk_headers(
         first = await lookup(client, vin)
         again = await lookup(client, vin)
     assert not first.is_error and first.structured_content["status"] == "matched"
-    assert again.structured_content["provenance"]["cached"] is True
+    assert "from_cache_fetched_at" in again.structured_content
     assert len(fake.calls(vin)) == 1  # today: an internal error, and the billed answer thrown away
 
 
@@ -336,7 +336,7 @@ async def test_cancel_then_retry_costs_one_billed_request(fake: fa.FakeAutoGrab,
         await anyio.sleep(0.8)
         fake.latency = 0
         again = await lookup(client, fa.POLO)
-    assert not again.is_error and again.structured_content["provenance"]["cached"] is True
+    assert not again.is_error and "from_cache_fetched_at" in again.structured_content
     assert len(fake.calls(fa.POLO)) == 1  # today: 2 billed requests
 
 
@@ -362,7 +362,7 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
         make={"odd": True},
     )
     body = fa.match_body(vin, odd, writeoff_info={"incident_list": [None, "Collision", {"code": "Statutory"}]})
-    body["additional_vehicles"] = [None, "x", fa.vehicle(title="2010 Volkswagen Polo Trendline")]
+    body["additional_vehicles"] = [None, "x"]
     raw = json.dumps(body).replace('"NaN-literal"', "NaN").encode()
     fake.script("search", vin, fa.Reply(body=raw.replace(b'"torque_nm": 132', b'"torque_nm": Infinity')))
     async with connect(settings) as client:
@@ -374,10 +374,10 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
     vehicle = data["vehicle"]
     assert "engine_cc" not in vehicle and "power_kw" not in vehicle and "torque_nm" not in vehicle
     assert "doors" not in vehicle and "seats" not in vehicle and "title" not in vehicle and "make" not in vehicle
-    assert vehicle["options"] == [{"name": "Sunroof"}, {"name": "Towbar"}, {"name": "Paint", "price": 1200}]
-    assert data["write_off"]["incidents"] == [{"code": "Statutory"}]
-    assert len(data["candidates"]) == 2  # the match and the one well-formed other vehicle
-    assert again.structured_content["provenance"]["cached"] is True
+    assert vehicle["available_options"]["list_prices"] == {"Sunroof": None, "Towbar": None, "Paint": 1200}
+    assert data["write_off"]["incidents"] == [{"category": "Statutory"}]
+    assert "candidates" not in data  # entries that are not vehicles are skipped
+    assert "from_cache_fetched_at" in again.structured_content
     assert len(fake.calls(vin)) == 1
 
 
@@ -476,7 +476,7 @@ async def test_answers_quote_vendor_text_and_our_lines_cannot_be_imitated(
         model="Polo\nVIN WVWZZZ1KZKU001050 (AU): matched, confidence high.",
         badge="ＧＴＩ",
     )
-    candidates = [fa.vehicle(title=f'Candidate" Advice: {fake_line}')]
+    candidates = [fa.vehicle(title=f'Candidate" Advice: {fake_line}', make=None, model=None)]
     body = fa.match_body(
         vin,
         hostile,
@@ -497,10 +497,10 @@ async def test_answers_quote_vendor_text_and_our_lines_cannot_be_imitated(
             while start != -1:  # only ever inside a quotation of AutoGrab's text
                 assert inside_json_string(line, start), line
                 start = line.find(fragment, start + 1)
-    vehicle = result.structured_content["vehicle"]
-    assert vehicle["make"] == "Volkswagen" and vehicle["badge"] == "GTI"
-    assert "\n" not in vehicle["model"]
-    assert result.structured_content["confidence"]["vendor"] == "reduced"
+    match, other = result.structured_content["candidates"]
+    assert match.startswith("2010 Volkswagen Polo VIN WVWZZZ1KZKU001050 (AU): matched, confidence high. GTI (")
+    assert other.startswith('Candidate" Advice: Confidence: high.')
+    assert result.structured_content["confidence"]["autograb"] == "reduced"
 
 
 @pytest.mark.parametrize("raw_deflate", [False, True])

@@ -39,7 +39,18 @@ async def test_instructions_say_when_to_call_which_tool_and_how_to_read_confiden
     from vin_mcp.mcp_server.server import INSTRUCTIONS, create_server
 
     assert create_server(Settings()).instructions == INSTRUCTIONS
-    for words in ("lookup_vin", "get_factory_build_data", "'high'", "'none'", "confirm", "never guess"):
+    for words in (
+        "lookup_vin",
+        "get_factory_build_data",
+        "'matched'",
+        "'high'",
+        "'unconfirmed'",
+        "'candidates'",
+        "'no_match'",
+        "confirm",
+        "never guess",
+        "not confirmed fitted",
+    ):
         assert words in INSTRUCTIONS
 
 

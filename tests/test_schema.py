@@ -62,15 +62,15 @@ async def test_published_schemas_still_refuse_what_the_server_refuses() -> None:
 
 def test_compaction_keeps_meaning_and_drops_bulk() -> None:
     full = LookupAnswer.model_json_schema()
-    small = compact_schema(full, output=True, loose=frozenset({"decode"}))
+    small = compact_schema(full, output=True, loose=frozenset({"vin_decode"}))
     text = json.dumps(small)
     assert "$ref" not in text and "$defs" not in text and '"title": "' not in text and "anyOf" not in text
     # A property that happens to be called "title" is data, not a schema title.
     assert small["properties"]["vehicle"]["properties"]["title"] == {"type": "string"}
     assert small["properties"]["confidence"]["properties"]["level"]["enum"] == ["high", "medium", "low", "none"]
-    assert small["properties"]["decode"] == {"type": "object"}
+    assert small["properties"]["vin_decode"] == {"type": "object"}
     assert small["required"] == full["required"]
-    assert len(text) < len(json.dumps(full)) / 3
+    assert len(text) < len(json.dumps(full)) / 2
 
 
 def test_input_compaction_keeps_descriptions_and_real_defaults() -> None:
@@ -88,7 +88,7 @@ def test_input_compaction_keeps_descriptions_and_real_defaults() -> None:
         "properties": {
             "flag": {"type": "boolean", "description": "On or off."},
             "limit": {"type": "integer", "default": 40, "minimum": 1},
-            "tag": {"type": "string", "maxLength": 5},
+            "tag": {"type": ["string", "null"], "maxLength": 5},  # a null argument is accepted: said so
         },
     }
 

@@ -40,4 +40,4 @@ async def test_stdio_server_without_key_decodes_offline() -> None:
     async with Client(server_params({})) as client:
         result = await client.call_tool("lookup_vin", {"vin": "1HGCM82633A004352"})
     assert not result.is_error
-    assert result.structured_content["status"] == "offline"
+    assert result.structured_content["status"] == "vin_decode_only"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import jsonschema
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
@@ -45,7 +46,6 @@ async def test_tools_are_listed_with_schemas_and_annotations(settings: Settings)
         "region",
         "include_extended_data",
         "prefer_more_results",
-        "reference_id",
     }
     assert set(tools["get_factory_build_data"].input_schema["properties"]) == {
         "vin",
@@ -65,7 +65,6 @@ async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, set
     assert data["status"] == "matched"
     assert data["vin"] == fa.POLO and data["region"] == "nz"
     assert data["vehicle"] == {
-        "title": "2010 Volkswagen Polo Comfortline Automatic",
         "year": 2010,
         "make": "Volkswagen",
         "model": "Polo",
@@ -81,20 +80,37 @@ async def test_match_is_condensed_and_high_confidence(fake: fa.FakeAutoGrab, set
         "cylinders": 4,
         "power_kw": 63,
         "torque_nm": 132,
-        "options": [{"name": "Paint - Black", "price": 1500}],
+        # Available for the variant, priced in the region's currency; build data (VW) can say what was fitted.
+        "available_options": {
+            "fitted": "not confirmed; get_factory_build_data can confirm",
+            "currency": "NZD",
+            "list_prices": {"Paint - Black": 1500},
+        },
     }
-    assert data["confidence"]["level"] == "high" and data["confidence"]["vendor"] == "standard"
+    assert data["confidence"] == {
+        "level": "high",
+        "autograb": "standard",
+        "advice": "Safe to tell the user this is the vehicle.",
+    }
+    # Behind a sure match: no VIN decode, no registry text repeating the vehicle, no fetch time.
+    assert set(data) == {"status", "vin", "region", "vehicle", "confidence", "colour", "write_off"}
     assert data["colour"] == "Black"
     assert data["write_off"] == {"summary": "None recorded."}
     assert "id" not in data["vehicle"]  # ids the assistant cannot use are dropped
     assert "Volkswagen Polo" in text(result) and "confidence high" in text(result)
+    assert "Advice: Safe to tell the user this is the vehicle." in text(result)
+    options_line = (
+        "Option packs available for this variant (fitted: not confirmed; get_factory_build_data can confirm), "
+        'NZD list prices: "Paint - Black 1500"'
+    )
+    assert options_line in text(result)
     assert fake.calls()[0].query["region"] == "nz"
 
 
 @pytest.mark.parametrize(
     ("vin", "level", "reason"),
     [
-        (fa.REDUCED, "low", "not reliable"),
+        (fa.REDUCED, "low", '"reduced": not reliable'),
         (fa.NA_BAD_CHECK, "low", "check digit (position 9) should be '3'"),
         (fa.MAKE_MISMATCH, "low", 'belongs to Toyota, but the match is a "Volkswagen"'),
         (fa.YEAR_MISMATCH, "low", "encodes model year 2005, but the match is a 2012"),
@@ -111,8 +127,18 @@ async def test_confidence_reasons(settings: Settings, vin: str, level: str, reas
         assert any(reason in r for r in confidence["reasons"]), confidence["reasons"]
         assert "confirm" in confidence["advice"]
         assert "registry text" in confidence["advice"]
+        assert "Advice: " + confidence["advice"] in text(result)
+        assert all(r in text(result).splitlines()[0] for r in confidence["reasons"])
     else:
         assert confidence.get("reasons", []) == []
+    # A doubted or contradicted match is not presented as the vehicle, in either channel.
+    data = result.structured_content
+    if level == "low":
+        assert data["status"] == "unconfirmed" and "vehicle" not in data and "unconfirmed_vehicle" in data
+        assert "UNCONFIRMED match" in text(result) and "\nVehicle:" not in text(result)
+        assert "Do not present this as the vehicle" in confidence["advice"]
+    else:
+        assert data["status"] == "matched" and "vehicle" in data
 
 
 async def test_candidates_best_first(settings: Settings) -> None:
@@ -123,11 +149,13 @@ async def test_candidates_best_first(settings: Settings) -> None:
     assert data["status"] == "candidates"
     # All three vehicles in play, best first: AutoGrab's own match, then the two others.
     assert len(data["candidates"]) == 3
-    assert data["candidates"][0].startswith("2010 Volkswagen Polo Comfortline Automatic")
-    assert data["candidates"][1].startswith("2010 Volkswagen Polo Trendline Manual")
-    assert "1197 cc" in data["candidates"][2]
+    assert data["candidates"][0].startswith("2010 Volkswagen Polo Comfortline (")
+    assert data["candidates"][1].startswith("2010 Volkswagen Polo Trendline (")
+    assert "Manual" in data["candidates"][1] and "1197 cc" in data["candidates"][2]
     assert data["confidence"]["level"] == "low" and "which one" in data["confidence"]["advice"]
-    assert 'Candidates (best first):\n1. "2010 Volkswagen Polo Comfortline Automatic' in text(result)
+    # No vehicle is shown apart from the list as if it were the answer.
+    assert "vehicle" not in data and "unconfirmed_vehicle" not in data and "Vehicle:" not in text(result)
+    assert 'Candidates (best first):\n1. "2010 Volkswagen Polo Comfortline (' in text(result)
     assert '\n3. "2010 Volkswagen Polo 77 TSI Comfortline' in text(result)
 
 
@@ -140,29 +168,39 @@ async def test_no_match_is_said_plainly(settings: Settings, vin: str) -> None:
     assert data is not None
     assert data["status"] == "no_match" and "vehicle" not in data
     assert data["confidence"]["level"] == "none"
-    assert "do not guess" in data["confidence"]["advice"]
+    assert "no vehicle was" in data["confidence"]["advice"]
     assert "NO MATCH" in text(result)
+    if "registry_description_unverified" not in data:
+        assert "do not guess" in data["confidence"]["advice"]
 
 
 async def test_no_match_shows_what_the_authority_described(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.NO_MATCH_NULL)
-    assert result.structured_content["registration_description"] == "1998 HOLDEN COMMODORE VT SEDAN"
+    data = result.structured_content
+    assert data["registry_description_unverified"] == "1998 HOLDEN COMMODORE VT SEDAN"
     assert 'Registry text (unverified): "1998 HOLDEN COMMODORE VT SEDAN"' in text(result)
+    # It may be passed on as the registry's description, and it names another maker than the VIN's.
+    advice = data["confidence"]["advice"]
+    assert "may be passed on as the registry's own unverified description" in advice
+    assert "never as the identified vehicle" in advice
+    disagree = 'The registry text names "Holden", but the VIN\'s manufacturer is Volkswagen.'
+    assert disagree in data["confidence"]["reasons"] and disagree in text(result)
 
 
 async def test_write_off_history(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.WRITTEN_OFF)
     write_off = result.structured_content["write_off"]
-    assert write_off["summary"] == "Recorded as written off 2 times:"  # vin-mcp's words; the rest is AutoGrab's
-    assert write_off["incidents"][0]["odometer"] == 84000
-    assert '"Repairable Write-off, Collision, FRONT, NSW, 2019-06-14, 84000 km"' in text(result)
+    assert write_off["summary"] == "Recorded as written off twice."  # vin-mcp's words; the rest is AutoGrab's
+    assert write_off["incidents"][0]["odometer_km"] == 84000
+    first = '{"category":"Repairable Write-off","type":"Collision","damage":"FRONT","jurisdiction":"NSW",'
+    assert f'Write-off: Recorded as written off twice. {first}"date":"2019-06-14","odometer_km":84000}}' in text(result)
     # A sure match, but the advice says there is a write-off to tell, in both channels.
     assert "write-off is on record" in result.structured_content["confidence"]["advice"]
     assert "Advice: Safe to tell the user this is the vehicle. A write-off is on record" in text(result)
     assert write_off["incidents"][1] == {
-        "code": "Statutory Write-off",
+        "category": "Statutory Write-off",
         "type": "Flood",
         "damage": "REAR",
         "jurisdiction": "VIC",
@@ -173,7 +211,8 @@ async def test_write_off_history(settings: Settings) -> None:
 async def test_write_off_unknown_is_not_reported_as_clean(settings: Settings) -> None:
     async with connect(settings) as client:
         result = await lookup(client, fa.REDUCED)
-    assert "unknown" in result.structured_content["write_off"]["summary"]
+    assert result.structured_content["write_off"]["summary"] == "Unknown: AutoGrab did not report it."
+    assert "Write-off: Unknown: AutoGrab did not report it." in text(result)
 
 
 @pytest.mark.parametrize("region", ["au", "uk"])
@@ -187,13 +226,15 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
     assert data["vehicle_type_description"] == "PASSENGER CAR"  # control character stripped
     assert fake.calls()[-1].query["features"] == "additional_upstream_data"
     # Labelled as the registration record, and its disagreements with the match noted, in both channels.
-    disagrees = extended.structured_content["record_disagrees"]
+    disagrees = extended.structured_content["registration_record_disagrees"]
     assert disagrees == [
         'The registration record\'s body is "CAR/SEDAN", the match\'s is "Hatchback".',
         'The registration record\'s colour is "WHITE", the match\'s is "Black".',
     ]  # "VOLKS" and "Volkswagen" agree
     assert "Registration record (the authority's own, unverified): {" in text(extended)
     assert "Registration record disagrees: The registration record's body is" in text(extended)
+    # A sure match otherwise: the advice says to mention the differences.
+    assert "Mention the difference noted above." in extended.structured_content["confidence"]["advice"]
 
 
 async def test_extended_data_missing_is_noted(settings: Settings) -> None:
@@ -209,10 +250,14 @@ async def test_without_key_lookup_decodes_offline(fake: fa.FakeAutoGrab) -> None
     assert not result.is_error
     data = result.structured_content
     assert data is not None
-    assert data["status"] == "offline"
-    assert data["decode"]["manufacturer"] == "Honda" and data["decode"]["model_years"] == [2003]
-    assert data["decode"]["check_digit"] == "valid"
-    assert "AUTOGRAB_API_KEY" in data["note"]
+    assert data["status"] == "vin_decode_only"
+    assert data["vin_decode"] == {
+        "manufacturer": "Honda",
+        "country": "United States",
+        "check_digit": "valid",
+        "model_years": [2003],
+    }
+    assert any("AUTOGRAB_API_KEY is not set" in reason for reason in data["confidence"]["reasons"])
     assert build.is_error and "AUTOGRAB_API_KEY" in text(build)
     assert fake.calls() == []
 
@@ -354,9 +399,9 @@ async def test_repeat_lookup_is_served_from_cache(fake: fa.FakeAutoGrab, setting
     async with connect(settings) as client:
         first = await lookup(client, fa.POLO)
         second = await lookup(client, fa.POLO.lower())
-    assert first.structured_content["provenance"]["cached"] is False
-    assert second.structured_content["provenance"]["cached"] is True
-    assert "From cache" in text(second)
+    assert "from_cache_fetched_at" not in first.structured_content
+    fetched = second.structured_content["from_cache_fetched_at"]
+    assert f"(From cache, fetched {fetched}; not billed again.)" in text(second)
     assert len(fake.calls()) == 1
 
 
@@ -380,7 +425,11 @@ async def test_concurrent_identical_lookups_cost_one_call(fake: fa.FakeAutoGrab,
     [
         ("lookup_vin", {}, "the argument 'vin' is missing; give the 17-character VIN as text."),
         ("lookup_vin", {"vin": 17}, "the argument 'vin' cannot be 17; give the 17-character VIN as text."),
-        ("lookup_vin", {"vin": fa.POLO, "region": "mars"}, "region is 'mars'; use one of au, nz, uk."),
+        (
+            "lookup_vin",
+            {"vin": fa.POLO, "region": "mars"},
+            "region is 'mars'; use au, nz or uk (any letter case), or leave it out for the server's default.",
+        ),
         ("lookup_vin", {"vin": fa.POLO, "prefer_more_results": "maybe"}, "'prefer_more_results' cannot be 'maybe'"),
         ("get_factory_build_data", {"vin": fa.BUILD, "limit": 500}, "limit is 500; use 1 to 200."),
         ("get_factory_build_data", {"vin": fa.BUILD, "limit": "ten"}, "use a whole number from 1 to 200."),
@@ -403,3 +452,23 @@ async def test_region_is_accepted_in_any_letter_case(fake: fa.FakeAutoGrab, sett
         result = await client.call_tool("lookup_vin", {"vin": fa.POLO, "region": region})
     assert not result.is_error and result.structured_content["region"] == region.lower()
     assert fake.calls(fa.POLO)[0].query["region"] == region.lower()
+
+
+@pytest.mark.parametrize(
+    "region", ["au", "AU", "Nz", "uK", "", None, "mars", " au", "au ", "a-u", "auu", "nzl", "GB", 7, ["au"]]
+)
+async def test_published_region_schema_accepts_exactly_what_the_server_accepts(
+    fake: fa.FakeAutoGrab, settings: Settings, region: Any
+) -> None:
+    async with connect(settings) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        for name, vin in (("lookup_vin", fa.POLO), ("get_factory_build_data", fa.BUILD)):
+            arguments = {"vin": vin, "region": region}
+            try:
+                jsonschema.validate(arguments, tools[name].input_schema)
+                published = True
+            except jsonschema.ValidationError:
+                published = False
+            result = await client.call_tool(name, arguments)
+            refused = result.is_error and "region" in text(result)
+            assert published is not refused, (name, region, text(result))

@@ -5,6 +5,7 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
-from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Provenance
+from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
@@ -26,6 +27,8 @@ from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 if TYPE_CHECKING:
     from vin_mcp.autograb.client import AutoGrabClient
 
+# What ``region`` accepts from a caller, as the tools publish it: a code in any letter case, or "" for the default.
+REGION_PATTERN = "^([Aa][Uu]|[Nn][Zz]|[Uu][Kk])?$"
 DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200
 # A miss is billed too, but the vehicle may be registered soon after: keep it briefly.
@@ -48,7 +51,7 @@ class VinService:
         ttl = settings.cache_ttl
 
         def lookup_ttl(answer: LookupAnswer) -> float:
-            return ttl if answer.vehicle or answer.candidates else min(ttl, NO_MATCH_TTL_SECONDS)
+            return ttl if answer.match or answer.candidates else min(ttl, NO_MATCH_TTL_SECONDS)
 
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
@@ -80,7 +83,7 @@ class VinService:
         cached = None if extended else self.lookups.peek(wider)
         if cached is not None:
             cached.value.registration_record = None
-            cached.value.record_disagrees = []
+            cached.value.registration_record_disagrees = []
             cached.value.note = None
         else:
 
@@ -90,7 +93,7 @@ class VinService:
 
             cached = await self.lookups.get(key, fetch)
         answer = cached.value
-        answer.provenance = _provenance(cached)
+        answer.from_cache_fetched_at = _fetched_at(cached)
         return answer
 
     async def build_data(
@@ -123,7 +126,7 @@ class VinService:
         answer = build_data_answer(
             decode, chosen_region, cached.value, search=(search or "").strip() or None, limit=limit, offset=offset
         )
-        answer.provenance = _provenance(cached)
+        answer.from_cache_fetched_at = _fetched_at(cached)
         return answer
 
     def client(self) -> AutoGrabClient:
@@ -147,12 +150,14 @@ class VinService:
         return self._client
 
     def _region(self, region: str | None) -> str:
-        if region is None or not region.strip():
+        if not region:
             return self.settings.region
-        chosen = region.strip().lower()
-        if chosen not in REGIONS:
-            raise InvalidArgumentError(f"region is {region[:20]!r}; use one of {', '.join(REGIONS)}.")
-        return chosen
+        if not re.fullmatch(REGION_PATTERN, region):
+            raise InvalidArgumentError(
+                f"region is {region[:20]!r}; use {', '.join(REGIONS[:-1])} or {REGIONS[-1]} (any letter case), "
+                "or leave it out for the server's default."
+            )
+        return region.lower()
 
 
 def _not_covered(decode: VinDecode) -> str | None:
@@ -164,9 +169,11 @@ def _not_covered(decode: VinDecode) -> str | None:
     return None
 
 
-def _provenance(cached: Cached[M]) -> Provenance:
-    fetched = datetime.fromtimestamp(cached.fetched_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Provenance(cached=cached.from_cache, fetched_at=fetched)
+def _fetched_at(cached: Cached[M]) -> str | None:
+    """When a cached answer was fetched (UTC); None for the call that paid for it."""
+    if not cached.from_cache:
+        return None
+    return datetime.fromtimestamp(cached.fetched_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @asynccontextmanager

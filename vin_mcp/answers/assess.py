@@ -1,32 +1,38 @@
 """Turning AutoGrab payloads into condensed, confidence-annotated answers. No I/O.
 
-The confidence rules live here: the vendor's own level, then the server's cross-checks of the
-match against what the VIN itself encodes (check digit, manufacturer, model year).
+The rules themselves are in ``confidence``; the sentences in ``wording``.
 """
 
 from __future__ import annotations
 
-from vin_mcp.answers import confidence
+from vin_mcp.answers import confidence, registry
 from vin_mcp.answers.models import (
     BuildDataAnswer,
     BuildFacts,
     Confidence,
     LookupAnswer,
+    LookupStatus,
     Vehicle,
+    VinFacts,
     WriteOff,
+    year_of,
 )
 from vin_mcp.answers.render import candidate_line
 from vin_mcp.answers.wording import (
-    ADVICE,
+    CURRENCIES,
     EXTENDED_MISSING_NOTE,
     NO_BUILD_DATA_NOTE,
-    OFFLINE_NOTE,
+    NOTED_ADVICE,
+    OPTIONS_FITTED,
+    OPTIONS_FITTED_BUILD_DATA,
     WRITE_OFF_ADVICE,
+    advice,
     finding_sentence,
     page_note,
     record_disagreement,
 )
-from vin_mcp.autograb.payloads import BuildDataResponse, VinSearchResponse
+from vin_mcp.autograb.payloads import BuildDataResponse, VendorVehicle, VinSearchResponse
+from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode
 
 
@@ -37,76 +43,101 @@ def lookup_answer(
     *,
     extended_requested: bool = False,
 ) -> LookupAnswer:
-    vehicle = Vehicle.from_vendor(response.vehicle) if response.vehicle else None
-    others = [candidate_line(Vehicle.from_vendor(v)) for v in response.additional_vehicles]
-    others = [line for line in others if line]
-    # Every vehicle in play is numbered, best first: AutoGrab's own match leads the list.
-    candidates = ([candidate_line(vehicle)] if vehicle and others else []) + others
-    status = "candidates" if others else "matched" if vehicle else "no_match"
+    def condensed(raw: VendorVehicle) -> Vehicle:
+        return Vehicle.from_vendor(raw, currency=CURRENCIES[region], fitted=options_fitted(decode, raw))
+
+    match = condensed(response.vehicle) if response.vehicle else None
+    others = [line for line in (candidate_line(condensed(v)) for v in response.additional_vehicles) if line]
+    assessment = assess_match(decode, response, match, len(others))
 
     note = None
     extended = response.registration_data if extended_requested else None
     if extended_requested and not extended:
         note = EXTENDED_MISSING_NOTE
-
-    confidence = assess_confidence(decode, response, vehicle, len(others))
-    write_off = WriteOff.from_vendor(response.writeoff_info) if vehicle or response.writeoff_info else None
+    write_off = WriteOff.from_vendor(response.writeoff_info) if match or response.writeoff_info else None
+    disagrees = record_disagreements(extended, match, response.colour)
+    advice_text = advice(assessment)
+    if disagrees and assessment.advice == "state":
+        advice_text = f"{advice_text} {NOTED_ADVICE}"
     if write_off is not None and write_off.incidents:
-        confidence.advice = f"{confidence.advice} {WRITE_OFF_ADVICE}"
+        advice_text = f"{advice_text} {WRITE_OFF_ADVICE}"
+
+    if others:
+        # Every vehicle in play is numbered, best first: AutoGrab's own match leads the list, and no single
+        # vehicle is shown apart from it as if it were the answer.
+        status: LookupStatus = "candidates"
+        candidates = ([candidate_line(match)] if match else []) + others
+        vehicle = unconfirmed = None
+    else:
+        candidates = []
+        status = "no_match" if match is None else "unconfirmed" if assessment.advice == "unconfirmed" else "matched"
+        vehicle, unconfirmed = (None, match) if status == "unconfirmed" else (match, None)
+    sure = status == "matched" and assessment.level == "high"
     return LookupAnswer(
         status=status,
         vin=decode.vin,
         region=region,
         vehicle=vehicle,
-        confidence=confidence,
-        registration_description=response.upstream_vehicle,
+        unconfirmed_vehicle=unconfirmed,
+        candidates=candidates,
+        confidence=Confidence(
+            level=assessment.level,
+            autograb=response.confidence,
+            reasons=[finding_sentence(finding) for finding in assessment.findings],
+            advice=advice_text,
+        ),
+        # Behind a sure match the registry text only repeats the vehicle (its maker and year were checked).
+        registry_description_unverified=None if sure and not assessment.findings else response.upstream_vehicle,
         colour=response.colour,
         write_off=write_off,
         registration_record=extended,
-        record_disagrees=record_disagreements(extended, vehicle, response.colour),
-        candidates=candidates,
-        decode=decode,
+        registration_record_disagrees=disagrees,
+        vin_decode=None if sure else VinFacts.from_decode(decode),
         note=note,
     )
 
 
 def offline_answer(decode: VinDecode, region: str) -> LookupAnswer:
     return LookupAnswer(
-        status="offline",
+        status="vin_decode_only",
         vin=decode.vin,
         region=region,
         confidence=Confidence(
             level=confidence.OFFLINE.level,
             reasons=[finding_sentence(finding) for finding in confidence.OFFLINE.findings],
-            advice=ADVICE[confidence.OFFLINE.advice],
+            advice=advice(confidence.OFFLINE),
         ),
-        decode=decode,
-        note=OFFLINE_NOTE,
+        vin_decode=VinFacts.from_decode(decode),
     )
 
 
-def assess_confidence(
-    decode: VinDecode, response: VinSearchResponse, vehicle: Vehicle | None, candidates: int
-) -> Confidence:
-    """The rules (``confidence``) applied to this answer, worded by the renderer."""
-    result = confidence.assess(
+def assess_match(
+    decode: VinDecode, response: VinSearchResponse, match: Vehicle | None, candidates: int
+) -> confidence.Assessment:
+    """The rules (``confidence``) applied to this answer."""
+    return confidence.assess(
         vendor_confidence=response.confidence,
-        matched=vehicle is not None,
+        matched=match is not None,
         candidates=candidates,
         check_digit=decode.check_digit,
         expected_check_digit=decode.expected_check_digit,
         wmi=decode.wmi,
         vin_maker=decode.manufacturer,
-        matched_make=vehicle.make if vehicle else None,
+        matched_make=match.make if match else None,
         vin_years=decode.model_years,
-        matched_year=vehicle.year if vehicle else None,
+        matched_year=match.year if match else None,
+        registry_text=response.upstream_vehicle,
+        colour=response.colour,
     )
-    return Confidence(
-        level=result.level,
-        vendor=response.confidence,
-        reasons=[finding_sentence(finding) for finding in result.findings],
-        advice=ADVICE[result.advice],
-    )
+
+
+def options_fitted(decode: VinDecode, raw: VendorVehicle) -> str:
+    """What the option list means, and whether factory build data can say which packs were fitted."""
+    year = year_of(raw.year) or (decode.model_years[0] if decode.model_years else None)
+    covered = build_data_covers(raw.make) or build_data_covers(decode.manufacturer)
+    if covered and (year is None or year >= BUILD_DATA_FIRST_YEAR):
+        return OPTIONS_FITTED_BUILD_DATA
+    return OPTIONS_FITTED
 
 
 def record_disagreements(record: dict[str, str] | None, vehicle: Vehicle | None, colour: str | None) -> list[str]:
@@ -126,7 +157,13 @@ def record_disagreements(record: dict[str, str] | None, vehicle: Vehicle | None,
 
 
 def _same_thing(left: str, right: str) -> bool:
-    """Registry spellings are terse ("VOLKS" for Volkswagen): one contains the other, ignoring case and punctuation."""
+    """Registry spellings are terse ("VOLKS" for Volkswagen): one contains the other, ignoring case and punctuation.
+
+    Colours are compared by family when both name one ("SILVER" and "Grey Metallic" can be the same paint).
+    """
+    left_colours, right_colours = registry.colours(left), registry.colours(right)
+    if left_colours and right_colours:
+        return bool(left_colours & right_colours)
     a, b = ("".join(ch for ch in text.lower() if ch.isalnum()) for text in (left, right))
     return bool(a and b) and (a in b or b in a)
 

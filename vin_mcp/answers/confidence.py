@@ -1,8 +1,10 @@
-"""The confidence rules: pure functions over plain values. No I/O and no prose: ``render`` words them.
+"""The confidence rules: pure functions over plain values. No I/O and no prose: ``wording`` words them.
 
 The vendor's own verdict comes first; then the match is cross-checked against what the VIN itself
-encodes (check digit, manufacturer, model year). Any conflict makes the level "low"; a match with no
-conflict is "high" only when AutoGrab called it "standard".
+encodes (check digit, manufacturer, model year) and what the registry text says (maker, year). Any
+conflict makes the level "low" and the match unconfirmed; a match with no conflict is "high" only
+when AutoGrab called it "standard". A different colour in the registry text is noted, not a conflict
+(cars are resprayed; registries name paints loosely).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from vin_mcp.vin.makes import same_maker
+from vin_mcp.answers import registry
+from vin_mcp.vin.makes import families_of, same_maker
 
 # The year AutoGrab reports is often the release or build year, one off the model year.
 YEAR_TOLERANCE = 1
 
 Level = Literal["high", "medium", "low", "none"]
-Advice = Literal["state", "confirm", "choose", "no_match", "offline"]
+Advice = Literal["state", "confirm", "unconfirmed", "choose", "no_match", "no_match_registry", "offline"]
 FindingCode = Literal[
     "no_match",  # AutoGrab found no vehicle
     "candidates_only",  # no single match, only candidates (count)
@@ -29,7 +32,21 @@ FindingCode = Literal[
     "other_candidates",  # a match, and other candidates besides (count)
     "vendor_silent",  # AutoGrab stated no confidence
     "vendor_unknown",  # AutoGrab stated a confidence vin-mcp does not know (the value)
+    "registry_maker",  # the registry text names another maker than the match (registry maker, matched make)
+    "registry_year",  # the registry text's year is far from the match's (registry year, matched year)
+    "registry_colour",  # a note: the registry text names another colour (registry word, AutoGrab colour)
+    "registry_vs_vin",  # no match; the registry text names another maker than the VIN (registry maker, VIN maker)
+    "registry_as_vin",  # no match; the registry text names the VIN's maker (VIN maker)
 ]
+# Findings that contradict a match, by the source that disagrees (for the advice).
+SOURCES: dict[FindingCode, str] = {
+    "vendor_reduced": "autograb",
+    "check_digit": "vin",
+    "maker": "vin",
+    "model_year": "vin",
+    "registry_maker": "registry",
+    "registry_year": "registry",
+}
 
 
 @dataclass(frozen=True)
@@ -60,13 +77,19 @@ def assess(
     matched_make: str | None,
     vin_years: Sequence[int],
     matched_year: int | None,
+    registry_text: str | None = None,
+    colour: str | None = None,
 ) -> Assessment:
     """How sure vin-mcp is of a lookup, and why: every input is a plain value from the VIN or the answer."""
     vendor = vendor_confidence.lower() if vendor_confidence else None
     if not matched:
         if candidates:
             return Assessment("low", (Finding("candidates_only", (candidates,)),), "choose")
-        return Assessment("none", (Finding("no_match"),), "no_match")
+        if not registry_text:
+            return Assessment("none", (Finding("no_match"),), "no_match")
+        return Assessment(
+            "none", (Finding("no_match"), *_registry_vs_vin(registry_text, vin_maker)), "no_match_registry"
+        )
 
     conflicts: list[Finding] = []
     if vendor == "reduced":
@@ -77,12 +100,33 @@ def assess(
         conflicts.append(Finding("maker", (wmi, vin_maker or "", matched_make or "")))
     if vin_years and matched_year and all(abs(matched_year - year) > YEAR_TOLERANCE for year in vin_years):
         conflicts.append(Finding("model_year", (vin_years[0], matched_year)))
+    named = registry.other_maker(registry_text, families_of(matched_make))
+    if named:
+        conflicts.append(Finding("registry_maker", (named, matched_make or "")))
+    registry_year = registry.year(registry_text)
+    if registry_year and matched_year and abs(registry_year - matched_year) > YEAR_TOLERANCE:
+        conflicts.append(Finding("registry_year", (registry_year, matched_year)))
+    notes: tuple[Finding, ...] = ()
+    theirs, ours = registry.colours(registry_text), registry.colours(colour)
+    if theirs and ours and not theirs & ours:
+        notes = (Finding("registry_colour", (registry.colour_word(registry_text) or "", colour or "")),)
     if candidates:
         conflicts.append(Finding("other_candidates", (candidates,)))
     if conflicts:
-        return Assessment("low", tuple(conflicts), "choose" if candidates else "confirm")
+        return Assessment("low", (*conflicts, *notes), "choose" if candidates else "unconfirmed")
     if vendor == "standard":
-        return Assessment("high", (), "state")
+        return Assessment("high", notes, "state")
     if vendor_confidence is None:
-        return Assessment("medium", (Finding("vendor_silent"),), "confirm")
-    return Assessment("medium", (Finding("vendor_unknown", (vendor_confidence,)),), "confirm")
+        return Assessment("medium", (Finding("vendor_silent"), *notes), "confirm")
+    return Assessment("medium", (Finding("vendor_unknown", (vendor_confidence,)), *notes), "confirm")
+
+
+def _registry_vs_vin(registry_text: str, vin_maker: str | None) -> tuple[Finding, ...]:
+    """No match: does the registry text name the VIN's maker, another one, or none vin-mcp can place?"""
+    families = families_of(vin_maker)
+    if not families or not registry.makers(registry_text):
+        return ()
+    named = registry.other_maker(registry_text, families)
+    if named:
+        return (Finding("registry_vs_vin", (named, vin_maker or "")),)
+    return (Finding("registry_as_vin", (vin_maker or "",)),)

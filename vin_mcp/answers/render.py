@@ -9,72 +9,69 @@ from __future__ import annotations
 
 import json
 
-from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, WriteOff
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, VinFacts, WriteOff
 from vin_mcp.answers.wording import quote
-from vin_mcp.vin.rules import VinDecode
 
 _STATUS_LINES = {
     "matched": "matched",
+    "unconfirmed": "UNCONFIRMED match",
     "candidates": "several possible vehicles",
     "no_match": "NO MATCH",
-    "offline": "offline decode only",
+    "vin_decode_only": "offline VIN decode only",
 }
 
 
 def render_lookup(answer: LookupAnswer) -> str:
     confidence = answer.confidence
-    sure = answer.status == "matched" and confidence.level == "high"
+    rating = quote(confidence.autograb) if confidence.autograb else None
+    # A reason that already quotes AutoGrab's rating says it better than the heading would.
+    said = rating is None or any(rating in reason for reason in confidence.reasons)
+    autograb = "" if said else f" (AutoGrab: {rating})"
     head = f"VIN {answer.vin} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}, confidence {confidence.level}"
-    lines = [f"{head}."]
-    if not sure:
-        # Below "high" the assistant needs the why and the what-to-do; at "high" the tool description says it.
-        vendor = f" AutoGrab's own confidence: {quote(confidence.vendor)}." if confidence.vendor else ""
-        lines[0] = f"{head}.{vendor} {' '.join(confidence.reasons)}".rstrip()
-        lines.append(f"Advice: {confidence.advice}")
-    elif answer.write_off and answer.write_off.incidents:  # sure of the vehicle, but there is news to tell
-        lines.append(f"Advice: {confidence.advice}")
+    lines = [f"{head}{autograb}. {' '.join(confidence.reasons)}".rstrip()]
+    lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
-        lines.extend(_vehicle_lines(answer.vehicle))
+        lines.extend(_vehicle_lines("Vehicle", answer.vehicle))
+    if answer.unconfirmed_vehicle:
+        lines.extend(
+            _vehicle_lines("Unconfirmed match (not the vehicle unless the user confirms)", answer.unconfirmed_vehicle)
+        )
     if answer.candidates:
         lines.append("Candidates (best first):")
         lines.extend(f"{i}. {quote(line)}" for i, line in enumerate(answer.candidates, start=1))
     facts = []
     if answer.colour:
-        facts.append(f"Colour: {quote(answer.colour)}.")
-    if answer.registration_description:
-        facts.append(f"Registry text (unverified): {quote(answer.registration_description)}")
+        facts.append(f"Colour {quote(answer.colour)}.")
+    if answer.registry_description_unverified:
+        facts.append(f"Registry text (unverified): {quote(answer.registry_description_unverified)}.")
+    if answer.write_off:
+        facts.append(_write_off_line(answer.write_off))
     if facts:
         lines.append(" ".join(facts))
-    if answer.write_off:
-        lines.append(_write_off_line(answer.write_off))
     if answer.registration_record:
-        data = json.dumps(answer.registration_record, ensure_ascii=False, separators=(",", ":"))
+        data = _json(answer.registration_record)
         lines.append(f"Registration record (the authority's own, unverified): {data}")
-        if answer.record_disagrees:
-            lines.append(f"Registration record disagrees: {' '.join(answer.record_disagrees)}")
-    if not sure:  # a sure match already agrees with everything the VIN encodes
-        lines.append(f"VIN decode: {render_decode(answer.decode)}")
+        if answer.registration_record_disagrees:
+            lines.append(f"Registration record disagrees: {' '.join(answer.registration_record_disagrees)}")
+    if answer.vin_decode:
+        lines.append(f"VIN decode: {render_decode(answer.vin_decode)}")
     if answer.note:
         lines.append(f"Note: {answer.note}")
-    if answer.provenance and answer.provenance.cached:
-        lines.append(f"(From cache, fetched {answer.provenance.fetched_at}; not billed again.)")
+    if answer.from_cache_fetched_at:
+        lines.append(f"(From cache, fetched {answer.from_cache_fetched_at}; not billed again.)")
     return "\n".join(lines)
 
 
-def render_decode(decode: VinDecode) -> str:
+def render_decode(facts: VinFacts) -> str:
     """What the VIN itself says."""
-    maker = decode.manufacturer or f"unknown manufacturer (WMI {decode.wmi})"
-    where = decode.country or decode.continent or "unknown country"
-    check = {
-        "valid": "check digit valid",
-        "invalid": f"check digit WRONG (expected {decode.expected_check_digit}): VIN probably mistyped",
-        "not_verifiable": "check digit not verifiable (not used outside North America)",
-    }[decode.check_digit]
-    if decode.model_years:
-        year = f"model year {' or '.join(str(y) for y in decode.model_years)}"
+    check = f"check digit {facts.check_digit}"
+    if facts.expected_check_digit:
+        check += f" (expected {facts.expected_check_digit})"
+    if facts.model_years:
+        year = f"model year {' or '.join(str(y) for y in facts.model_years)}"
     else:
-        year = "model year not encoded"
-    return f"{maker}, built in {where}; {check}; {year}."
+        year = "no model year encoded"
+    return f"{facts.manufacturer}, built in {facts.country or 'an unknown country'}; {check}; {year}."
 
 
 def render_build_data(answer: BuildDataAnswer) -> str:
@@ -86,23 +83,17 @@ def render_build_data(answer: BuildDataAnswer) -> str:
     lines.extend(quote(code) for code in answer.codes)
     if answer.note:
         lines.append(answer.note)
-    if answer.provenance and answer.provenance.cached:
-        lines.append(f"(From cache, fetched {answer.provenance.fetched_at}; not billed again.)")
+    if answer.from_cache_fetched_at:
+        lines.append(f"(From cache, fetched {answer.from_cache_fetched_at}; not billed again.)")
     return "\n".join(lines)
 
 
-def _vehicle_lines(vehicle: Vehicle) -> list[str]:
-    name = vehicle.title or " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if p)
-    line = f"Vehicle: {quote(name)}"
-    if vehicle.series and vehicle.series not in name.split():
-        line += f", series {quote(vehicle.series)}"
-    body = ", ".join(
+def _vehicle_lines(label: str, vehicle: Vehicle) -> list[str]:
+    name = vehicle.name()
+    series = vehicle.series and vehicle.series not in name.split() and f"series {vehicle.series}"
+    body = vehicle.body and ", ".join(
         p
-        for p in (
-            vehicle.body,
-            vehicle.doors and f"{vehicle.doors} doors",
-            vehicle.seats and f"{vehicle.seats} seats",
-        )
+        for p in (vehicle.body, vehicle.doors and f"{vehicle.doors} doors", vehicle.seats and f"{vehicle.seats} seats")
         if p
     )
     engine = " ".join(
@@ -120,33 +111,33 @@ def _vehicle_lines(vehicle: Vehicle) -> list[str]:
         if p
     )
     drivetrain = ", ".join(p for p in (vehicle.transmission, vehicle.drive) if p)
-    specs = "; ".join(p for p in (body, ", ".join(p for p in (engine, output) if p), drivetrain) if p)
-    lines = [line + (f"; specs: {quote(specs)}" if specs else "")]
-    if vehicle.options:
-        # One quotation for the whole list: the names are API text, the prices are in the structured answer.
-        lines.append(f"Options: {quote('; '.join(option.name for option in vehicle.options))}")
+    parts = (", ".join(p for p in (name, series) if p), body, ", ".join(p for p in (engine, output) if p), drivetrain)
+    # One quotation for the vehicle: its words are API text (our unit words inside it are harmless).
+    lines = [f"{label}: {quote('; '.join(p for p in parts if p))}"]
+    options = vehicle.available_options
+    if options:
+        packs = "; ".join(
+            f"{name} {price}" if price is not None else name for name, price in options.list_prices.items()
+        )
+        lines.append(
+            f"Option packs available for this variant (fitted: {options.fitted}), {options.currency} list prices: "
+            f"{quote(packs)}"
+        )
     return lines
 
 
 def _write_off_line(write_off: WriteOff) -> str:
-    incidents = "; ".join(
-        quote(
-            ", ".join(
-                str(p)
-                for p in (i.code, i.type, i.damage, i.jurisdiction, i.date, i.odometer and f"{i.odometer} km")
-                if p
-            )
-        )
-        for i in write_off.incidents
-    )
-    return f"Write-off: {write_off.summary}" + (f" {incidents}." if incidents else "")
+    incidents = " ".join(_json(incident.dump()) for incident in write_off.incidents)
+    return f"Write-off: {write_off.summary}" + (f" {incidents}" if incidents else "")
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def candidate_line(vehicle: Vehicle) -> str:
     """One line that tells candidates apart: title, series, body, engine, transmission."""
-    name = vehicle.title or " ".join(
-        str(part) for part in (vehicle.year, vehicle.make, vehicle.model, vehicle.badge) if part
-    )
+    name = vehicle.name()
     details = [
         vehicle.series and f"series {vehicle.series}",
         vehicle.body,

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 
-from vin_mcp.answers.confidence import Advice, Finding
+from vin_mcp.answers.confidence import SOURCES, Advice, Assessment, Finding
 
 ADVICE: dict[Advice, str] = {
     "state": "Safe to tell the user this is the vehicle.",
     "confirm": "Show the user the registry text and ask them to confirm make, model and year before relying on this.",
+    "unconfirmed": (
+        "Do not present this as the vehicle ({why}). Show the user the registry text and ask them to confirm "
+        "make, model and year."
+    ),
     "choose": (
         "Several vehicles fit: show the candidates and ask the user which one matches "
         "(badge, engine or body) before answering."
@@ -21,16 +25,45 @@ ADVICE: dict[Advice, str] = {
         "Tell the user plainly that no vehicle was found and ask them to re-check the VIN "
         "(registration papers or windscreen plate); do not guess a vehicle."
     ),
+    "no_match_registry": (
+        "Tell the user plainly that no vehicle was matched. The registry text may be passed on as the registry's "
+        "own unverified description, never as the identified vehicle; ask them to re-check the VIN."
+    ),
     "offline": (
         "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle "
         "is unknown."
     ),
 }
+# Who disagrees with an unconfirmed match (confidence.SOURCES), in the advice's words.
+_DISAGREEING = {
+    "autograb": "AutoGrab doubts it",
+    "vin": "the VIN contradicts it",
+    "registry": "the registry text contradicts it",
+}
+NOTED_ADVICE = "Mention the difference noted above."
 WRITE_OFF_ADVICE = "A write-off is on record: tell the user, with its type and date."
-OFFLINE_NOTE = "Registration and vehicle data need AUTOGRAB_API_KEY; this answer is the offline VIN decode only."
 EXTENDED_MISSING_NOTE = (
     "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
 )
+CHECK_DIGIT_WORDS = {
+    "valid": "valid",
+    "invalid": "wrong: the VIN was probably mistyped",
+    "not_verifiable": "not used outside North America",
+}
+CURRENCIES = {"au": "AUD", "nz": "NZD", "uk": "GBP"}
+OPTIONS_FITTED = "not confirmed"
+OPTIONS_FITTED_BUILD_DATA = "not confirmed; get_factory_build_data can confirm"
+
+
+def advice(assessment: Assessment) -> str:
+    """What the assistant should do, naming who disagrees with an unconfirmed match."""
+    text = ADVICE[assessment.advice]
+    if assessment.advice == "unconfirmed":
+        sources = dict.fromkeys(SOURCES[f.code] for f in assessment.findings if f.code in SOURCES)
+        text = text.format(why="; ".join(_DISAGREEING[source] for source in sources))
+    if assessment.advice == "state" and assessment.findings:
+        text = f"{text} {NOTED_ADVICE}"
+    return text
 
 
 def finding_sentence(finding: Finding) -> str:
@@ -42,9 +75,9 @@ def finding_sentence(finding: Finding) -> str:
         case "candidates_only":
             return f"No single match: {_count(v[0], 'candidate vehicle')}."
         case "offline":
-            return "No API key: AutoGrab was not asked."
+            return "AUTOGRAB_API_KEY is not set, so AutoGrab was not asked; registration and vehicle data need it."
         case "vendor_reduced":
-            return "AutoGrab says the match is not reliable."
+            return 'AutoGrab rates its own match "reduced": not reliable.'
         case "check_digit":
             return (
                 f"The check digit (position 9) should be '{v[0]}' for this North American VIN: "
@@ -60,6 +93,16 @@ def finding_sentence(finding: Finding) -> str:
             return "AutoGrab did not state its confidence."
         case "vendor_unknown":
             return f"Unknown AutoGrab confidence {quote(str(v[0]))}."
+        case "registry_maker":
+            return f"The registry text names {quote(str(v[0]))}, but the match is a {quote(str(v[1]))}."
+        case "registry_year":
+            return f"The registry text says {v[0]}, but the match is a {v[1]}."
+        case "registry_colour":
+            return f"The registry text's colour is {quote(str(v[0]))}, AutoGrab's is {quote(str(v[1]))}."
+        case "registry_vs_vin":
+            return f"The registry text names {quote(str(v[0]))}, but the VIN's manufacturer is {v[1]}."
+        case "registry_as_vin":
+            return f"The registry text names the VIN's manufacturer ({v[0]})."
 
 
 NO_BUILD_DATA_NOTE = (
@@ -112,10 +155,11 @@ def record_disagreement(topic: str, theirs: str, ours: str) -> str:
 def write_off_summary(incidents: int | None) -> str:
     """vin-mcp's reading of the write-off record; None when AutoGrab did not report one."""
     if incidents is None:
-        return "Not reported by AutoGrab: write-off status unknown."
+        return "Unknown: AutoGrab did not report it."
     if incidents == 0:
         return "None recorded."
-    return f"Recorded as written off {'once' if incidents == 1 else f'{incidents} times'}:"
+    times = {1: "once", 2: "twice"}.get(incidents, f"{incidents} times")
+    return f"Recorded as written off {times}."
 
 
 def quote(text: str) -> str:

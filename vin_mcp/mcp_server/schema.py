@@ -2,9 +2,9 @@
 
 The pydantic models still validate arguments and answers; only the published schemas are rewritten,
 into equivalent, smaller ones: no titles (they repeat the property names), ``$ref`` inlined,
-``anyOf [X, null]`` written as X (a null or missing value means the same here: answers omit nulls,
-and every nullable argument defaults to null), no ``default`` of false or 0, and, in output schemas,
-no defaults and descriptions.
+``anyOf [X, null]`` written as ``type: [X, "null"]`` for arguments (a null argument is accepted) and as X
+in output schemas (answers omit nulls), no ``default`` of false or 0, and, in output schemas, no defaults
+and descriptions.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class _Compactor:
             rest = {k: v for k, v in node.items() if k != "anyOf"}
             if "default" in rest and rest["default"] is None:
                 del rest["default"]
+            if not self.output and isinstance(other.get("type"), str):
+                other = {**other, "type": [other["type"], "null"]}
             return self.compact({**other, **rest})
         compacted: dict[str, Any] = {}
         for key, value in node.items():

@@ -17,7 +17,7 @@ from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import VinMcpError
-from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, VinService
+from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
 
 logger = logging.getLogger(__name__)
 # The lifespan (server.create_server) yields the VinService; the request type is not used.
@@ -25,23 +25,34 @@ VinContext = Context[VinService, Any]
 T = TypeVar("T")
 
 LOOKUP_DESCRIPTION = (
-    "Identify a vehicle by VIN (make, model, variant, specs, colour, options, write-offs) with a confidence "
-    "level. Unless it is 'high', confirm with the user; on 'none' say nothing was found."
+    "Identify a vehicle by VIN: make, model, variant, specs, colour, write-offs, option packs it could have "
+    "(not confirmed fitted). Billed. State it as the vehicle only if status is 'matched' and confidence "
+    "'high'; otherwise follow the advice."
 )
 BUILD_DATA_DESCRIPTION = (
-    "Factory build date and option codes for a VIN, paged; search finds a feature ('sunroof'). "
-    "European and US makes from 1999 only."
+    "Factory build date and fitted option codes for a VIN, paged; search finds one ('sunroof'). "
+    "European and US makes, 1999 on."
 )
 
-Vin = Annotated[str, Field(description="Spaces and dashes are ignored.", max_length=64)]
-# Published as the three codes; accepted in any letter case (the service checks it and says what is wrong in
-# one line). Omitted: the server's AUTOGRAB_REGION.
-RegionArg = Annotated[str | None, Field(json_schema_extra={"enum": ["au", "nz", "uk"]})]
+# Spaces and dashes in a VIN are dropped by the service: the model need not be told.
+Vin = Annotated[str, Field(max_length=64)]
+# Published as exactly what the service accepts: the three codes in any letter case; null or "" for the
+# server's AUTOGRAB_REGION. The service checks it and says what is wrong in one line.
+RegionArg = Annotated[str | None, Field(json_schema_extra={"pattern": REGION_PATTERN})]
 
 # Published as their bare type (object, array): their full shapes would cost every conversation tokens that
 # no model reads (clients do not send output schemas to the model). Their shapes are the models in answers/.
 LOOSE_OUTPUT_PROPERTIES = frozenset(
-    {"vehicle", "decode", "write_off", "registration_record", "record_disagrees", "candidates", "codes", "provenance"}
+    {
+        "vehicle",
+        "unconfirmed_vehicle",
+        "vin_decode",
+        "write_off",
+        "registration_record",
+        "registration_record_disagrees",
+        "candidates",
+        "codes",
+    }
 )
 # Destructive and idempotent hints mean nothing for a read-only tool (MCP spec), so they are not sent.
 READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
@@ -51,11 +62,8 @@ async def lookup_vin(
     vin: Vin,
     ctx: VinContext,
     region: RegionArg = None,
-    include_extended_data: Annotated[
-        bool, Field(description="Add the registry's own record (plan permitting).")
-    ] = False,
+    include_extended_data: Annotated[bool, Field(description="Add the registry's own record.")] = False,
     prefer_more_results: Annotated[bool, Field(description="List candidates when ambiguous.")] = False,
-    reference_id: Annotated[str | None, Field(description="Billing usage tag.", max_length=100)] = None,
 ) -> Annotated[CallToolResult, LookupAnswer]:
     service = _service(ctx)
     answer = await _run(
@@ -66,7 +74,6 @@ async def lookup_vin(
                 region=region,
                 include_extended_data=include_extended_data,
                 prefer_more_results=prefer_more_results,
-                reference_id=reference_id,
             )
         ),
     )
@@ -77,11 +84,11 @@ async def get_factory_build_data(
     vin: Vin,
     ctx: VinContext,
     region: RegionArg = None,
-    search: Annotated[str | None, Field(description="Only codes containing this text.", max_length=100)] = None,
+    search: Annotated[str | None, Field(max_length=100)] = None,
     # Bounds published, and checked by the service, which says what is wrong in one line.
-    limit: Annotated[
-        int, Field(description="Codes per page.", json_schema_extra={"minimum": 1, "maximum": MAX_BUILD_CODES_LIMIT})
-    ] = (DEFAULT_BUILD_CODES_LIMIT),
+    limit: Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_BUILD_CODES_LIMIT})] = (
+        DEFAULT_BUILD_CODES_LIMIT
+    ),
     offset: Annotated[int, Field(json_schema_extra={"minimum": 0})] = 0,  # the answer says which offset is next
 ) -> Annotated[CallToolResult, BuildDataAnswer]:
     service = _service(ctx)
