@@ -29,6 +29,8 @@ CASES: dict[str, tuple[str, dict[str, Any], bool]] = {
     "extended": ("lookup_vin", {"vin": fa.EXTENDED, "include_extended_data": True}, True),
     "offline": ("lookup_vin", {"vin": "1HGCM82633A004352"}, False),
     "build_data_page": ("get_factory_build_data", {"vin": fa.BUILD, "limit": 10}, True),
+    "build_data_none": ("get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}, True),
+    "build_data_not_covered": ("get_factory_build_data", {"vin": fa.MAKE_MISMATCH}, True),
 }
 
 
@@ -48,3 +50,47 @@ async def test_golden_answer(fake: fa.FakeAutoGrab, name: str) -> None:
         json_file.write_text(rendered, encoding="utf-8")
     assert text + "\n" == text_file.read_text(encoding="utf-8")
     assert rendered == json_file.read_text(encoding="utf-8")
+
+
+# How the text says each status (the structured answer says it as the value).
+STATUS_IN_TEXT = {
+    "matched": "matched, confidence",
+    "unconfirmed": "UNCONFIRMED match",
+    "candidates": "several possible vehicles",
+    "no_match": "NO MATCH",
+    "vin_decode_only": "offline VIN decode only",
+    "found": "factory option codes",
+    "not_available": "no factory build data",
+}
+
+
+def leaves(data: Any, path: str = "") -> list[tuple[str, Any]]:
+    if isinstance(data, dict):
+        return [leaf for key, value in data.items() for leaf in leaves(value, f"{path}.{key}")]
+    if isinstance(data, list):
+        return [leaf for value in data for leaf in leaves(value, path)]
+    return [(path, data)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_text_states_every_fact_of_the_structured_answer(name: str) -> None:
+    """An assistant that reads only the text learns everything one reading only structuredContent does."""
+    text = (GOLDEN / f"{name}.txt").read_text(encoding="utf-8").replace('\\"', '"')
+    structured = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    missing = []
+    for path, value in leaves(structured):
+        if path == ".status":
+            wanted = STATUS_IN_TEXT[value]
+        elif path == ".region":
+            wanted = f"({value.upper()})"
+        elif path == ".confidence.level":
+            wanted = f"confidence {value}"
+        elif path == ".codes":  # "code: description" lines, quoted one per line
+            wanted = json.dumps(value, ensure_ascii=False).replace('\\"', '"')
+        else:
+            wanted = str(value)
+        if wanted not in text:
+            missing.append((path, wanted))
+    assert missing == []
+    # Every kind of answer carries its advice or note in both channels.
+    assert "Advice: " in text or structured.get("note", "") in text

@@ -366,7 +366,7 @@ async def test_build_data_not_available_is_not_an_error(settings: Settings) -> N
 @pytest.mark.parametrize(
     ("vin", "fragment"),
     [
-        ("JTDZZZ1KZKU000010", "no factory build data for Toyota"),
+        ("JTDZZZ1KZKU000010", "AutoGrab has none for Toyota vehicles"),
         ("1M8GDM9AXKP042788", "encodes model year 1989"),
         (fa.BUILD, None),
     ],

@@ -230,9 +230,9 @@ class BuildDataAnswer(Compact):
     build_date: str | None = None
     make: str | None = None
     model: str | None = None
-    total_codes: int = 0
+    total_codes: int | None = None
     matching_codes: int | None = Field(None, description="Codes matching `search`, when given.")
-    offset: int = 0
+    offset: int | None = None
     codes: list[str] = Field(default_factory=list, description="'code: description', this page only.")
     next_offset: int | None = Field(None, description="Pass as offset to see the next page.")
     note: str | None = None

@@ -79,7 +79,9 @@ def render_build_data(answer: BuildDataAnswer) -> str:
         return f"VIN {answer.vin} ({answer.region.upper()}): no factory build data. {answer.note or ''}".rstrip()
     vehicle = quote(" ".join(p for p in (answer.make, answer.model) if p)) if answer.make or answer.model else "vehicle"
     built = f", built {quote(answer.build_date)}" if answer.build_date else ""
-    lines = [f"VIN {answer.vin}: {vehicle}{built}; {answer.total_codes} factory option codes."]
+    lines = [
+        f"VIN {answer.vin} ({answer.region.upper()}): {vehicle}{built}; {answer.total_codes} factory option codes."
+    ]
     lines.extend(quote(code) for code in answer.codes)
     if answer.note:
         lines.append(answer.note)

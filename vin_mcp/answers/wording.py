@@ -106,15 +106,14 @@ def finding_sentence(finding: Finding) -> str:
 
 
 NO_BUILD_DATA_NOTE = (
-    "AutoGrab has no factory build data for this VIN. lookup_vin (a separate, billed search) identifies the "
-    "registered vehicle."
+    "AutoGrab has none for this VIN. lookup_vin (a separate, billed search) identifies the registered vehicle."
 )
 
 
 def not_covered_make(maker: str, wmi: str) -> str:
     return (
-        f"AutoGrab has no factory build data for {maker} vehicles (VIN manufacturer code {wmi}), so it was not "
-        "asked and nothing was charged. lookup_vin (a billed search) identifies the registered vehicle."
+        f"AutoGrab has none for {maker} vehicles (VIN manufacturer code {wmi}), so it was not asked and nothing "
+        "was charged. lookup_vin (a billed search) identifies the registered vehicle."
     )
 
 
