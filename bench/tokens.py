@@ -1,8 +1,13 @@
-"""Token figures: tools/list and each answer beside the raw API JSON, as clients send them (compact)."""
+"""Token figures: the tools as an LLM is sent them, and every kind of answer beside the raw API JSON.
+
+Counted as clients send them: compact JSON, cl100k. An answer is read through one channel (the text or
+``structuredContent``, never both: ../shared/mcp-sdk-notes.md), so each channel is measured on its own
+against the body a pass-through server would hand the model, the API's JSON served compact.
+"""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -10,23 +15,56 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from bench.bare_server import server as bare_server
-from bench.common import (
-    Row,
-    compact_json,
-    settings_for,
-    text_of,
-    tokens,
-)
+from bench.common import Row, compact_json, settings_for, text_of, tokens
 from tests import fake_autograb as fa
 from vin_mcp.mcp_server.server import INSTRUCTIONS, create_server
 from vin_mcp.mcp_server.tools import BUILD_DATA_DESCRIPTION, LOOKUP_DESCRIPTION, get_factory_build_data, lookup_vin
 from vin_mcp.settings import Settings
 
+# What a model is given of each tool; clients send neither the output schema nor the annotations.
+LLM_VIEW = ("name", "description", "inputSchema")
 
-async def tools_list_tokens(server: MCPServer[Any]) -> int:
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of answer: the call that produces it, and the raw API body it condenses."""
+
+    name: str
+    tool: str
+    arguments: dict[str, Any]
+    raw_path: str | None  # None: vin-mcp answers without asking the API
+
+
+KINDS = [
+    Kind("sure match (12 option packs)", "lookup_vin", {"vin": fa.RICH}, f"/v2/vehicles/vins/{fa.RICH}"),
+    Kind("unconfirmed (VIN and registry disagree)", "lookup_vin", {"vin": fa.CONTRADICTED}, None),
+    Kind("unconfirmed (AutoGrab 'reduced')", "lookup_vin", {"vin": fa.REDUCED}, None),
+    Kind("candidates (3 vehicles)", "lookup_vin", {"vin": fa.CANDIDATES, "prefer_more_results": True}, None),
+    Kind("written off twice", "lookup_vin", {"vin": fa.WRITTEN_OFF}, None),
+    Kind("registration record", "lookup_vin", {"vin": fa.EXTENDED, "include_extended_data": True}, None),
+    Kind("no match, registry text", "lookup_vin", {"vin": fa.NO_MATCH_NULL}, None),
+    Kind("build data, first page (300 codes)", "get_factory_build_data", {"vin": fa.BUILD}, None),
+    Kind("build data, none for this VIN", "get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}, None),
+]
+
+
+def raw_path(kind: Kind) -> str:
+    if kind.raw_path:
+        return kind.raw_path
+    vin = kind.arguments["vin"]
+    query = "?features=additional_upstream_data" if kind.arguments.get("include_extended_data") else ""
+    suffix = "/build-data" if kind.tool == "get_factory_build_data" else ""
+    return f"/v2/vehicles/vins/{vin}{suffix}{query}"
+
+
+async def tool_tokens(server: MCPServer[Any]) -> tuple[int, int]:
+    """(what an LLM is sent of the tools, the whole tools/list result as it crosses the wire)."""
     async with Client(server) as client:
         listed = await client.list_tools()
-    return tokens(compact_json(listed.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    # exclude_unset: only what the server sent, not the defaults the client's models fill in.
+    wire = listed.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    view = [{key: tool[key] for key in LLM_VIEW if key in tool} for tool in wire["tools"]]
+    return tokens(compact_json(view)), tokens(compact_json(wire))
 
 
 def sdk_default_server() -> MCPServer[Any]:
@@ -38,73 +76,97 @@ def sdk_default_server() -> MCPServer[Any]:
 
 
 async def measure_tokens(fake: fa.FakeAutoGrab) -> list[Row]:
-    ours = await tools_list_tokens(create_server(Settings()))
-    bare = await tools_list_tokens(bare_server)
-    default = await tools_list_tokens(sdk_default_server())
+    llm, wire = await tool_tokens(create_server(Settings()))
+    bare_llm, bare_wire = await tool_tokens(bare_server)
+    default_llm, default_wire = await tool_tokens(sdk_default_server())
+    rows = [
+        Row(
+            "tools as an LLM is sent them (name, description, input schema), tokens",
+            f"{llm}",
+            f"bare echo server {bare_llm}; same tools, SDK-default schemas {default_llm}",
+            "≤ 300",
+            llm <= 300,
+        ),
+        Row(
+            "tools/list result on the wire, tokens",
+            f"{wire}",
+            f"bare echo server {bare_wire}; same tools, SDK-default schemas {default_wire}",
+            "≤ 700",
+            wire <= 700,
+        ),
+    ]
+    rows.extend(await answer_rows(fake))
+    rows.append(await paging_row(fake))
+    return rows
 
-    # The bodies exactly as the API serves them: what a pass-through server would hand the model.
+
+async def answer_rows(fake: fa.FakeAutoGrab) -> list[Row]:
+    rows = []
     async with httpx.AsyncClient(base_url=fake.url, headers={"ApiKey": fa.API_KEY}) as http:
-        raw_lookup_json = (await http.get(f"/v2/vehicles/vins/{fa.RICH}")).text
-        raw_build_json = (await http.get(f"/v2/vehicles/vins/{fa.BUILD}/build-data")).text
+        raws = [(await http.get(raw_path(kind))).json() for kind in KINDS]
     fake.reset()
     async with Client(create_server(settings_for(fake))) as client:
-        lookup = await client.call_tool("lookup_vin", {"vin": fa.RICH})
+        results = [await client.call_tool(kind.tool, kind.arguments) for kind in KINDS]
+    for kind, raw_body, result in zip(KINDS, raws, results, strict=True):
+        raw = tokens(compact_json(raw_body))
+        text = tokens(text_of(result))
+        structured = tokens(compact_json(result.structured_content))
+        figures = f"text {text} ({text / raw:.0%}); structuredContent {structured} ({structured / raw:.0%})"
+        if kind.raw_path:  # the rich vehicle: the issue's yardstick, with every fact checked in both channels
+            text_kept, facts = facts_kept(raw_body, text_of(result))
+            structured_kept, _ = facts_kept(raw_body, compact_json(result.structured_content))
+            rows.append(
+                Row(
+                    f"answer tokens: {kind.name}",
+                    f"{figures}; facts kept: text {text_kept}/{facts}, structured {structured_kept}/{facts}",
+                    f"raw API JSON, compact {raw}",
+                    "text ≤ 55 %, structured ≤ 75 % of raw, every fact in each",
+                    text <= 0.55 * raw and structured <= 0.75 * raw and text_kept == structured_kept == facts,
+                )
+            )
+        else:
+            rows.append(Row(f"answer tokens: {kind.name}", figures, f"raw API JSON, compact {raw}", "—", None))
+    return rows
+
+
+async def paging_row(fake: fa.FakeAutoGrab) -> Row:
+    fake.reset()
+    async with httpx.AsyncClient(base_url=fake.url, headers={"ApiKey": fa.API_KEY}) as http:
+        raw_build = tokens(compact_json((await http.get(f"/v2/vehicles/vins/{fa.BUILD}/build-data")).json()))
+    fake.reset()
+    async with Client(create_server(settings_for(fake))) as client:
         build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD})
         pages, next_offset = 1, (build.structured_content or {}).get("next_offset")
         while next_offset is not None:
             page = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "offset": next_offset})
             pages, next_offset = pages + 1, (page.structured_content or {}).get("next_offset")
         searched = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "search": "sunroof"})
-    build_upstream = len(fake.calls(fa.BUILD))
-
-    lookup_text = text_of(lookup)
-    kept, facts = facts_kept(json.loads(raw_lookup_json), lookup_text)
-    # As a client or a pass-through server would send it to a model: compact JSON.
-    raw_lookup = tokens(compact_json(json.loads(raw_lookup_json)))
-    raw_build = tokens(compact_json(json.loads(raw_build_json)))
-    structured = tokens(compact_json(lookup.structured_content))
-    build_text = text_of(build)
+    billed = len(fake.calls(fa.BUILD))
+    first_page = tokens(text_of(build))
     total_codes = (build.structured_content or {})["total_codes"]
     search_hits = len((searched.structured_content or {}).get("codes", []))
-    return [
-        Row(
-            "tools/list, tokens",
-            f"{ours}",
-            f"bare echo server {bare}; same tools, SDK-default schemas {default}",
-            "≤ 700",
-            ours <= 700,
-        ),
-        Row(
-            "lookup_vin text, tokens (rich vehicle, 12 option packs)",
-            f"{tokens(lookup_text)} ({tokens(lookup_text) / raw_lookup:.0%} of raw); "
-            f"facts kept {kept}/{facts}; structuredContent {structured} ({structured / raw_lookup:.0%})",
-            f"raw API JSON, compact {raw_lookup}",
-            "text ≤ 55 % of raw, all facts",
-            tokens(lookup_text) <= 0.55 * raw_lookup and kept == facts,
-        ),
-        Row(
-            f"get_factory_build_data default answer, tokens ({total_codes} codes)",
-            f"{tokens(build_text)}; all codes in {pages} calls, {build_upstream} billed; "
-            f"search 'sunroof': 1 call, {search_hits} codes",
-            f"raw API JSON, compact {raw_build} (1 call)",
-            "≤ 1,500",
-            tokens(build_text) <= 1500,
-        ),
-    ]
+    return Row(
+        f"get_factory_build_data default answer, tokens ({total_codes} codes)",
+        f"{first_page}; all codes in {pages} calls, {billed} billed; search 'sunroof': 1 call, {search_hits} codes",
+        f"raw API JSON, compact {raw_build} (1 call)",
+        "≤ 1,500",
+        first_page <= 1500,
+    )
 
 
-def facts_kept(raw: dict[str, Any], text: str) -> tuple[int, int]:
-    """The facts an assistant needs from the raw answer, and how many of them the text still states."""
+def facts_kept(raw: dict[str, Any], answer: str) -> tuple[int, int]:
+    """The facts an assistant needs from the raw answer (issue 11, points 3 to 7), and how many the answer states."""
     vehicle = raw["vehicle"]
-    keys = ("title", "make", "model", "badge", "series", "year", "body_type", "transmission", "fuel", "drive_type")
+    keys = ("make", "model", "badge", "series", "year", "body_type", "transmission", "fuel", "drive_type")
     facts = [str(vehicle[key]) for key in keys if vehicle.get(key)]
-    facts += [
-        f"{vehicle[key]} {unit}" for key, unit in (("capacity_cc", "cc"), ("power_kw", "kW"), ("torque_nm", "Nm"))
-    ]
-    facts += [f"{vehicle['num_doors']} doors", f"{vehicle['num_seats']} seats", f"{vehicle['num_cylinders']}-cyl"]
-    facts += [str(option["detail"]) for option in vehicle.get("options", [])]
-    facts += [str(raw[key]) for key in ("colour", "upstream_vehicle") if raw.get(key)]
-    facts += ["Write-off: None recorded"] if raw.get("writeoff_info") == {"incident_list": []} else []
-    # The text quotes API strings as JSON, so compare with the escaping undone.
-    plain = text.replace('\\"', '"').lower()
+    facts += [str(vehicle[key]) for key in ("capacity_cc", "power_kw", "torque_nm", "num_doors", "num_seats")]
+    facts += [str(vehicle["num_cylinders"])]
+    # Each option pack with its price, the currency, and that they are not confirmed fitted.
+    facts += [str(part) for option in vehicle.get("options", []) for part in (option["detail"], option["price"])]
+    facts += ["AUD", "not confirmed", "get_factory_build_data"]
+    facts += [str(raw[key]) for key in ("colour",) if raw.get(key)]
+    facts += ["None recorded"] if raw.get("writeoff_info") == {"incident_list": []} else []
+    facts += [str(raw["confidence"])]
+    # Both channels quote API strings as JSON, so compare with the escaping undone.
+    plain = answer.replace('\\"', '"').lower()
     return sum(fact.lower() in plain for fact in facts), len(facts)

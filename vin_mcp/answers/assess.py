@@ -224,7 +224,6 @@ def build_data_answer(
         model=facts.model,
         total_codes=len(codes),
         matching_codes=len(wanted) if search else None,
-        offset=offset,
         codes=page,
         next_offset=next_offset,
         note=note,

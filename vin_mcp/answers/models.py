@@ -232,7 +232,6 @@ class BuildDataAnswer(Compact):
     model: str | None = None
     total_codes: int | None = None
     matching_codes: int | None = Field(None, description="Codes matching `search`, when given.")
-    offset: int | None = None
     codes: list[str] = Field(default_factory=list, description="'code: description', this page only.")
     next_offset: int | None = Field(None, description="Pass as offset to see the next page.")
     note: str | None = None

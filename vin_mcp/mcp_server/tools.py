@@ -51,6 +51,7 @@ LOOSE_OUTPUT_PROPERTIES = frozenset(
         "registration_record",
         "registration_record_disagrees",
         "candidates",
+        "reasons",
         "codes",
     }
 )
