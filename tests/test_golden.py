@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,18 @@ def test_the_text_states_every_fact_of_the_structured_answer(name: str) -> None:
     assert missing == []
     # Every kind of answer carries its advice or note in both channels.
     assert "Advice: " in text or structured.get("note", "") in text
+
+
+def test_the_readme_examples_are_real_answers() -> None:
+    """Every answer line the README shows is a line of a golden answer (a shortened one up to its '…')."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    texts = "\n".join(path.read_text(encoding="utf-8") for path in GOLDEN.glob("*.txt"))
+    lines = [line for block in re.findall(r"```text\n(.*?)```", readme, flags=re.DOTALL) for line in block.splitlines()]
+    assert len(lines) >= 10
+    for line in lines:
+        if line != "…":
+            assert line.split("…")[0] in texts, line
+    answers = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", readme, flags=re.DOTALL)]
+    shown = [answer for answer in answers if "status" in answer]
+    goldens = [json.loads(path.read_text(encoding="utf-8")) for path in GOLDEN.glob("*.json")]
+    assert shown and all(answer in goldens for answer in shown)
