@@ -6,8 +6,12 @@ from typing import Any, get_args
 
 import pytest
 
+from vin_mcp.answers.assess import lookup_answer, options_fitted
 from vin_mcp.answers.confidence import OFFLINE, Advice, Assessment, Finding, assess
+from vin_mcp.answers.render import render_lookup
 from vin_mcp.answers.wording import ADVICE, advice, finding_sentence
+from vin_mcp.autograb.payloads import VendorVehicle, VinSearchResponse
+from vin_mcp.vin.rules import decode_vin
 
 # A sure match: a Volkswagen VIN (no check digit in use, no model year) matched as a Volkswagen, "standard".
 SURE: dict[str, Any] = {
@@ -171,3 +175,35 @@ def test_a_note_beside_a_sure_match_is_mentioned() -> None:
     noted = advice(Assessment("high", (Finding("registry_colour", ("GREY", "Black")),), "state"))
     assert plain == "Safe to tell the user this is the vehicle."
     assert noted == f"{plain} Mention the difference noted above."
+
+
+@pytest.mark.parametrize(
+    ("vin", "make", "year", "fitted"),
+    [
+        ("WVWZZZ1KZKU000001", "Volkswagen", "2015", "not confirmed; get_factory_build_data can confirm"),
+        ("WVWZZZ1KZKU000001", "Volkswagen", "1996", "not confirmed"),  # build data starts with 1999
+        ("JTNZZZ1KZKU000015", "Toyota", "2015", "not confirmed"),  # no build data for Toyota at all
+        ("KMHZZZ1KZKU000001", "Hyundai", None, "not confirmed; get_factory_build_data can confirm"),
+    ],
+)
+def test_options_say_whether_build_data_can_confirm_them(vin: str, make: str, year: str | None, fitted: str) -> None:
+    assert options_fitted(decode_vin(vin), VendorVehicle(make=make, year=year)) == fitted
+
+
+@pytest.mark.parametrize(("region", "currency"), [("au", "AUD"), ("nz", "NZD"), ("uk", "GBP")])
+def test_option_prices_are_in_the_region_currency(region: str, currency: str) -> None:
+    response = VinSearchResponse.model_validate(
+        {"vehicle": {"make": "Volkswagen", "model": "Golf", "options": [{"detail": "Sunroof", "price": 1800.4}]}}
+    )
+    answer = lookup_answer(decode_vin("WVWZZZ1KZKU000001"), region, response)
+    options = answer.dump()["vehicle"]["available_options"]
+    assert options["currency"] == currency and options["list_prices"] == {"Sunroof": 1800}
+    assert f'{currency} list prices: "Sunroof 1800"' in render_lookup(answer)
+
+
+def test_two_packs_of_one_name_stay_two_entries() -> None:
+    response = VinSearchResponse.model_validate(
+        {"vehicle": {"options": [{"detail": "Paint", "price": 700}, {"detail": "Paint", "price": 900}, {"detail": ""}]}}
+    )
+    answer = lookup_answer(decode_vin("WVWZZZ1KZKU000001"), "au", response)
+    assert answer.dump()["vehicle"]["available_options"]["list_prices"] == {"Paint": 700, "Paint (2)": 900}
