@@ -14,7 +14,7 @@ from mcp.types import CallToolResult
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
 from vin_mcp.autograb import client as client_module
-from vin_mcp.cli.commands import ExitCode
+from vin_mcp.cli.exit_codes import ExitCode
 from vin_mcp.cli.main import main
 
 

@@ -53,6 +53,7 @@ def test_blank_and_unfilled_values_are_unset(blank: str) -> None:
         ("AUTOGRAB_TIMEOUT", "nan", "AUTOGRAB_TIMEOUT"),
         ("AUTOGRAB_BASE_URL", "api.autograb.com.au", "must start with https://"),
         ("VIN_MCP_CACHE_TTL", "-1", "VIN_MCP_CACHE_TTL"),
+        ("VIN_MCP_LOG_LEVEL", "loud", "VIN_MCP_LOG_LEVEL is 'LOUD'; use one of DEBUG, INFO, WARNING, ERROR"),
     ],
 )
 def test_bad_values_are_clear_errors(name: str, value: str, fragment: str) -> None:
@@ -68,9 +69,9 @@ def test_key_never_in_repr() -> None:
     assert KEY not in settings.model_dump_json()
 
 
-def test_bad_setting_stops_start_up_with_one_line_on_stderr() -> None:
+def test_bad_setting_stops_the_command_line_with_one_line_on_stderr() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "vin_mcp"],
+        [sys.executable, "-m", "vin_mcp", "lookup", "WVWZZZ6RZAU020000"],
         env={"AUTOGRAB_REGION": "mars", "AUTOGRAB_API_KEY": KEY, "PATH": ""},
         capture_output=True,
         text=True,
@@ -81,7 +82,7 @@ def test_bad_setting_stops_start_up_with_one_line_on_stderr() -> None:
     assert run.stdout == ""
     assert run.stderr.strip() == (
         "vin-mcp: AUTOGRAB_REGION is 'mars'; use one of au, nz, uk. "
-        "Fix the environment variable named above and restart the server."
+        "Fix the environment variable named above (in the MCP client's settings for this server) and restart it."
     )
 
 
@@ -108,7 +109,7 @@ def test_help_lists_every_variable_from_the_fields(capsys: pytest.CaptureFixture
     help_text = capsys.readouterr().out
     for name, _ in [*Settings.variables(), *HttpSettings.variables()]:
         assert name in help_text
-    assert len(Settings.variables()) == len(Settings.model_fields) == 8
+    assert len(Settings.variables()) == len(Settings.model_fields) == 9
 
 
 def test_a_short_token_is_refused_without_echoing_it() -> None:

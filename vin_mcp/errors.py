@@ -50,7 +50,9 @@ class InvalidArgumentError(VinMcpError):
 
 
 class ConfigurationError(VinMcpError):
-    default_hint = "Fix the environment variable named above and restart the server."
+    default_hint = (
+        "Fix the environment variable named above (in the MCP client's settings for this server) and restart it."
+    )
 
 
 class MissingApiKeyError(ConfigurationError):

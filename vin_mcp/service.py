@@ -19,7 +19,7 @@ from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
-from vin_mcp.errors import InvalidArgumentError, MissingApiKeyError
+from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
@@ -44,8 +44,17 @@ _LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
 class VinService:
     """The two operations, with one shared cache per process. Paid fetches run in ``task_group``."""
 
-    def __init__(self, settings: Settings, task_group: TaskGroup, resources: AsyncExitStack) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        task_group: TaskGroup,
+        resources: AsyncExitStack,
+        *,
+        unusable: ConfigurationError | None = None,
+    ) -> None:
         self.settings = settings
+        # A setting that could not be read: every call says so, in the one line that names the fix.
+        self.unusable = unusable
         self._resources = resources
         self._client: AutoGrabClient | None = None
         ttl = settings.cache_ttl
@@ -62,6 +71,8 @@ class VinService:
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""
         asked = LookupRequest(vin=request) if isinstance(request, str) else request
+        if self.unusable is not None:
+            raise self.unusable
         normalised = validate_vin(asked.vin)
         chosen_region = self._region(asked.region)
         decode = decode_vin(normalised)
@@ -105,6 +116,8 @@ class VinService:
         limit: int = DEFAULT_BUILD_CODES_LIMIT,
         offset: int = 0,
     ) -> BuildDataAnswer:
+        if self.unusable is not None:
+            raise self.unusable
         normalised = validate_vin(vin)
         chosen_region = self._region(region)
         if not 1 <= limit <= MAX_BUILD_CODES_LIMIT:
@@ -177,14 +190,14 @@ def _fetched_at(cached: Cached[M]) -> str | None:
 
 
 @asynccontextmanager
-async def open_service(settings: Settings) -> AsyncIterator[VinService]:
+async def open_service(settings: Settings, unusable: ConfigurationError | None = None) -> AsyncIterator[VinService]:
     """The one service of a process. Leaving it waits for paid requests still in flight, so their answers are
     not lost, then closes the HTTP connection pool (if a paid call ever opened one)."""
     async with AsyncExitStack() as resources:
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
             try:
-                yield VinService(settings, tasks, resources)
+                yield VinService(settings, tasks, resources, unusable=unusable)
             except Exception as exc:
                 # Raised by the caller, not by a fetch (fetches never raise): re-raised below as it is,
                 # rather than wrapped in the task group's ExceptionGroup.

@@ -17,6 +17,8 @@ from vin_mcp.errors import ConfigurationError
 
 Region = Literal["au", "nz", "uk"]
 REGIONS: tuple[str, ...] = get_args(Region)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 # The vendor documents the AU host for au/nz and a UK host for uk (older UK pages show the AU host,
 # hence AUTOGRAB_BASE_URL to override).
@@ -37,6 +39,10 @@ def _unset(value: object) -> bool:
 
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _http_url(value: str | None) -> str | None:
@@ -136,6 +142,9 @@ class Settings(EnvSettings):
     cache_size: int = Field(1_024, alias="VIN_MCP_CACHE_SIZE", ge=1, le=10**6, description="answers kept in memory")
     transport: Annotated[Literal["stdio", "http"], BeforeValidator(_lower)] = Field(
         "stdio", alias="VIN_MCP_TRANSPORT", description="stdio or http (--transport wins)"
+    )
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
+        "WARNING", alias="VIN_MCP_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (--log-level wins)"
     )
 
     def base_url_for(self, region: str) -> str:

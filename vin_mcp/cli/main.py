@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from vin_mcp import __version__
 from vin_mcp.autograb.requests import LookupRequest
-from vin_mcp.cli.commands import EXIT_CODES_HELP, run_build_data, run_lookup
+from vin_mcp.cli.exit_codes import EXIT_CODES_HELP
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
-from vin_mcp.settings import REGIONS, EnvSettings, Settings
+from vin_mcp.settings import LOG_LEVELS, REGIONS, EnvSettings, Settings
+
+logger = logging.getLogger("vin_mcp")
 
 MODES = """\
 Identify vehicles from VINs (AutoGrab v2, plus an offline VIN decode).
@@ -48,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vin-mcp {__version__}")
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="default: VIN_MCP_LOG_LEVEL or WARNING")
     serving = parser.add_argument_group("serving")
     serving.add_argument(
         "--transport", choices=["stdio", "http"], default=None, help="default: VIN_MCP_TRANSPORT or stdio"
@@ -67,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", type=str.lower, choices=REGIONS, help="any letter case; default: AUTOGRAB_REGION or au"
     )
     one_vin.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+    # Also accepted after the command; SUPPRESS keeps a value given before it.
+    one_vin.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
 
     commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}")
 
@@ -91,22 +97,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries that log each request or connection at INFO: quiet unless DEBUG is asked for.
+THIRD_PARTY_LOGGERS = ("httpx", "httpcore", "mcp", "sse_starlette", "uvicorn.access", "asyncio")
+TTY_NOTICE = (
+    "vin-mcp: this is an MCP server; it now waits for an MCP client on stdin and stdout (Ctrl-C stops it).\n"
+    "To look up a VIN by hand: vin-mcp lookup VIN (vin-mcp --help for more)."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-
-    # stdout belongs to the MCP protocol (and to the answer in command mode): logs go to stderr.
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        settings = Settings.from_env()
-        # Every record from every library passes the root handler, where the key is removed.
-        install_log_redaction(Redactor([settings.api_key]))
-        if args.command is None:
-            _serve(args, settings)
-            return
+        _main(args)
+    except KeyboardInterrupt:
+        # Ctrl-C in a terminal: a quiet exit, with the shell's status for SIGINT.
+        raise SystemExit(130) from None
+
+
+def _main(args: argparse.Namespace) -> None:
+    level = args.log_level or _env_log_level()
+    configure_logging(level)
+    serving = args.command is None
+    unusable: ConfigurationError | None = None
+    try:
+        settings = Settings.from_env(log_level=args.log_level)
     except ConfigurationError as exc:
-        print(f"vin-mcp: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        if not (serving and _transport(args) == "stdio"):
+            print(f"vin-mcp: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        # A desktop host shows only "Connection closed" when a server exits: start anyway, and let every
+        # tool call answer with the line that names the variable and the fix, for the assistant to relay.
+        logger.error("%s", exc)
+        settings, unusable = Settings.model_construct(), exc  # the defaults, without reading the environment again
+    # Every record from every library passes the root handler, where the key is removed.
+    install_log_redaction(Redactor([settings.api_key]))
+    if serving:
+        try:
+            _serve(args, settings, unusable)
+        except ConfigurationError as exc:
+            print(f"vin-mcp: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        return
+
+    from vin_mcp.cli.commands import run_build_data, run_lookup  # only the commands need the answer printers
 
     if args.command == "lookup":
         request = LookupRequest(
@@ -126,14 +159,41 @@ def main(argv: Sequence[str] | None = None) -> None:
     raise SystemExit(int(code))
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    transport = args.transport or settings.transport
-    if transport == "stdio":
+def configure_logging(level: str) -> None:
+    # stdout belongs to the MCP protocol (and to the answer in command mode): logs go to stderr.
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def _env_log_level() -> str:
+    """VIN_MCP_LOG_LEVEL before the settings are read (a bad value falls back here and is reported there)."""
+    value = os.environ.get("VIN_MCP_LOG_LEVEL", "").strip().upper()
+    return value if value in LOG_LEVELS else "WARNING"
+
+
+def _transport(args: argparse.Namespace) -> str:
+    """The transport asked for, read even when the settings cannot be (then an unknown one is refused)."""
+    return args.transport or os.environ.get("VIN_MCP_TRANSPORT", "").strip().lower() or "stdio"
+
+
+def _leave_on_ctrl_c(_signal: int, _frame: object) -> None:
+    sys.stderr.flush()
+    os._exit(130)
+
+
+def _serve(args: argparse.Namespace, settings: Settings, unusable: ConfigurationError | None) -> None:
+    if _transport(args) == "stdio":
         from vin_mcp.mcp_server.server import create_server  # deferred: the SDK import is most of the start-up time
 
-        create_server(settings).run()
-    elif transport == "http":
-        http = HttpSettings.from_env(host=args.host, port=args.port, path=args.path, stateless=args.stateless)
+        if sys.stdin.isatty():
+            print(TTY_NOTICE, file=sys.stderr)
+            # The SDK reads stdin in a worker thread that a cancellation cannot stop, so Ctrl-C would wait for a
+            # line that never comes. In a terminal there is no client whose answer could be lost: leave now.
+            signal.signal(signal.SIGINT, _leave_on_ctrl_c)
+        create_server(settings, unusable).run()
+    else:
         from vin_mcp.mcp_server.http_transport import serve_http
 
-        serve_http(settings, http, args.log_level)
+        http = HttpSettings.from_env(host=args.host, port=args.port, path=args.path, stateless=args.stateless)
+        serve_http(settings, http, settings.log_level)

@@ -15,6 +15,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from vin_mcp import __version__
+from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.arguments import explain
 from vin_mcp.mcp_server.schema import CompactToolSchemas
 from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
@@ -66,13 +67,15 @@ class VinMcpServer(MCPServer[VinService]):
             raise
 
 
-def create_server(settings: Settings) -> MCPServer[VinService]:
+def create_server(settings: Settings, unusable: ConfigurationError | None = None) -> MCPServer[VinService]:
+    """The server; with ``unusable`` (a setting that could not be read) every tool call answers with it."""
+
     # Entered once per process on every transport (the streamable HTTP manager shares it across sessions).
     @asynccontextmanager
     async def lifespan(_: MCPServer[VinService]) -> AsyncIterator[VinService]:
-        if settings.api_key is None:
+        if unusable is None and settings.api_key is None:
             logger.warning("AUTOGRAB_API_KEY is not set: lookup_vin answers with the offline VIN decode only")
-        async with open_service(settings) as service:
+        async with open_service(settings, unusable) as service:
             yield service
 
     server: MCPServer[VinService] = VinMcpServer(

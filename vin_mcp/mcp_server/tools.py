@@ -16,7 +16,7 @@ from pydantic import Field
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
-from vin_mcp.errors import VinMcpError
+from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ async def lookup_vin(
 ) -> Annotated[CallToolResult, LookupAnswer]:
     service = _service(ctx)
     answer = await _run(
-        service,
+        "lookup_vin",
         service.lookup(
             LookupRequest(
                 vin=vin,
@@ -93,7 +93,9 @@ async def get_factory_build_data(
     offset: Annotated[int, Field(json_schema_extra={"minimum": 0})] = 0,  # the answer says which offset is next
 ) -> Annotated[CallToolResult, BuildDataAnswer]:
     service = _service(ctx)
-    answer = await _run(service, service.build_data(vin, region, search=search, limit=limit, offset=offset))
+    answer = await _run(
+        "get_factory_build_data", service.build_data(vin, region, search=search, limit=limit, offset=offset)
+    )
     return _result(render_build_data(answer), answer.dump())
 
 
@@ -101,12 +103,17 @@ def _service(ctx: VinContext) -> VinService:
     return ctx.request_context.lifespan_context
 
 
-async def _run(service: VinService, call: Awaitable[T]) -> T:
-    """Every failure becomes a one-line ToolError with a remedy; nothing else reaches the client."""
+async def _run(tool: str, call: Awaitable[T]) -> T:
+    """Every failure becomes a one-line ToolError with a remedy; nothing else reaches the client.
+
+    A failure the operator can act on (key, configuration, AutoGrab) is one WARNING line in the log; a
+    caller's bad argument only INFO. The key is removed from every log record (redaction.RedactingFilter).
+    """
     try:
         return await call
     except VinMcpError as exc:
-        # The SDK logs the ToolError's text at INFO; logging it here too would say it twice.
+        operator = isinstance(exc, UpstreamError | ConfigurationError)
+        logger.log(logging.WARNING if operator else logging.INFO, "%s failed: %s", tool, exc.message)
         raise ToolError(str(exc)) from None
     except Exception as exc:
         logger.exception("Unexpected failure in a vin-mcp tool")
