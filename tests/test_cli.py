@@ -39,7 +39,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_lookup_prints_exactly_what_the_assistant_gets(
+def test_lookup_prints_what_the_assistant_gets_in_a_person_s_words(
     fake: fa.FakeAutoGrab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def ask_the_tools() -> tuple[CallToolResult, CallToolResult]:
@@ -53,13 +53,12 @@ def test_lookup_prints_exactly_what_the_assistant_gets(
     json_code, as_json, _ = run(capsys, "lookup", fa.RICH, "--json")
     build_code, build_text, _ = run(capsys, "build-data", fa.BUILD, "--search", "door")
     build_json_code, build_json, _ = run(capsys, "build-data", fa.BUILD, "--search", "door", "--json")
-    assert text.rstrip("\n") == tool.content[0].text  # type: ignore[union-attr]
-    structured = dict(tool.structured_content or {})
-    printed = json.loads(as_json)
-    # Provenance says whether this process had it cached: the only field allowed to differ.
-    assert {k: v for k, v in printed.items() if k != "provenance"} == {
-        k: v for k, v in structured.items() if k != "provenance"
-    }
+    # The same text, with the tool names said as the commands that do the same.
+    tool_text = tool.content[0].text  # type: ignore[union-attr]
+    assert "get_factory_build_data can confirm" in tool_text
+    assert text.rstrip("\n") == tool_text.replace("get_factory_build_data", "vin-mcp build-data")
+    # The JSON is the tools' structuredContent exactly (a cached copy would add its fetch time).
+    assert json.loads(as_json) == tool.structured_content
     assert build_text.rstrip("\n") == build_tool.content[0].text  # type: ignore[union-attr]
     assert json.loads(build_json)["codes"] == (build_tool.structured_content or {})["codes"]
     assert (code, json_code, build_code, build_json_code) == (0, 0, 0, 0)
@@ -180,3 +179,51 @@ def test_region_is_accepted_in_any_letter_case(
         main(["lookup", fa.POLO, "--region", "NZ", "--json"])
     assert done.value.code == 0 and '"region": "nz"' in capsys.readouterr().out
     assert fake.calls(fa.POLO)[0].query["region"] == "nz"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "kind", "code"),
+    [
+        (["build-data", fa.BUILD], {}, "MissingApiKeyError", 2),  # no key: build data cannot be asked for
+        (["build-data", fa.BUILD, "--limit", "ten"], {"AUTOGRAB_API_KEY": fa.API_KEY}, "UsageError", 2),
+        (["lookup", fa.POLO], {"AUTOGRAB_TIMEOUT": "soon"}, "UsageError", 2),
+        (["lookup", "1HGCM8263OA004352"], {}, "InvalidVinError", 2),
+        (["lookup", fa.FAULTS["401"]], {"AUTOGRAB_API_KEY": fa.API_KEY}, "AuthenticationError", 4),
+    ],
+)
+def test_json_mode_always_prints_one_json_object(
+    fake: fa.FakeAutoGrab,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env: dict[str, str],
+    kind: str,
+    code: int,
+) -> None:
+    monkeypatch.delenv("AUTOGRAB_API_KEY", raising=False)
+    monkeypatch.setenv("AUTOGRAB_BASE_URL", fake.url)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    exit_code, out, err = run(capsys, *argv, "--json")
+    printed = json.loads(out)
+    assert printed["status"] == "error" and printed["error"] == kind and printed["exit_code"] == exit_code == code
+    assert err == f"vin-mcp: {printed['message']}\n"  # the same line for people, on stderr
+    assert "vin-mcp: vin-mcp" not in err and "restart" not in err and "lookup_vin" not in err
+
+
+def test_no_build_data_in_json_mode_is_an_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "build-data", fa.MAKE_MISMATCH, "--json")  # Toyota: no build data, not charged
+    assert code == ExitCode.NOT_FOUND and json.loads(out)["status"] == "not_available"
+
+
+def test_the_command_line_speaks_in_commands(
+    fake: fa.FakeAutoGrab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTOGRAB_API_KEY", fa.API_KEY)
+    monkeypatch.setenv("AUTOGRAB_BASE_URL", fake.url)
+    _, out, _ = run(capsys, "build-data", fa.BUILD, "--limit", "5")
+    assert "run again with --offset 5 for more, or narrow with --search." in out
+    _, out, _ = run(capsys, "build-data", fa.BUILD_UNSUPPORTED)
+    assert "vin-mcp lookup (a separate, billed search)" in out
+    _, _, err = run(capsys, "lookup", fa.FAULTS["401"])
+    assert err.rstrip().endswith("then run the command again.") and "restart the server" not in err

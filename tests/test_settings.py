@@ -82,7 +82,7 @@ def test_bad_setting_stops_the_command_line_with_one_line_on_stderr() -> None:
     assert run.stdout == ""
     assert run.stderr.strip() == (
         "vin-mcp: AUTOGRAB_REGION is 'mars'; use one of au, nz, uk. "
-        "Fix the environment variable named above (in the MCP client's settings for this server) and restart it."
+        "Fix the environment variable named above and run the command again."
     )
 
 

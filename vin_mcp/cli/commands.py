@@ -1,6 +1,7 @@
 """``vin-mcp lookup`` and ``vin-mcp build-data``: the assistant's answer, for people and scripts.
 
-The text and JSON printed are exactly what the MCP tools return (same service, same renderer).
+The JSON printed is exactly the tools' structuredContent; the text is the tools' text with the server's
+phrases said as commands (``wording``). With ``--json`` every outcome, errors included, is one JSON object.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cli.exit_codes import ExitCode
+from vin_mcp.cli.wording import for_people
 from vin_mcp.errors import (
     ConfigurationError,
     InvalidArgumentError,
@@ -54,10 +56,10 @@ def error_exit_code(error: VinMcpError) -> ExitCode:
 def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
         answer = await service.lookup(request)
-        _print(sys.stdout, settings, _as_json(answer) if as_json else render_lookup(answer))
+        _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
         return lookup_exit_code(answer)
 
-    return _run(settings, call)
+    return _run(settings, call, as_json=as_json)
 
 
 def run_build_data(
@@ -72,13 +74,13 @@ def run_build_data(
 ) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
         answer = await service.build_data(vin, region, search=search, limit=limit, offset=offset)
-        _print(sys.stdout, settings, _as_json(answer) if as_json else render_build_data(answer))
+        _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_build_data(answer)))
         return build_data_exit_code(answer)
 
-    return _run(settings, call)
+    return _run(settings, call, as_json=as_json)
 
 
-def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]]) -> ExitCode:
+def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]], *, as_json: bool) -> ExitCode:
     async def main() -> ExitCode:
         async with open_service(settings) as service:
             return await call(service)
@@ -86,16 +88,24 @@ def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]]) 
     try:
         return anyio.run(main)
     except VinMcpError as error:
-        _print(sys.stderr, settings, f"vin-mcp: {error}")
-        return error_exit_code(error)
+        code = error_exit_code(error)
+        report_error(settings, type(error).__name__, for_people(str(error)), code, as_json=as_json)
+        return code
     except Exception as error:
         # The traceback is for maintainers (--log-level DEBUG); the person at the terminal gets one line.
         logger.debug("Unexpected failure", exc_info=True)
-        print(
-            f"vin-mcp: internal error ({type(error).__name__}); run again with --log-level DEBUG and report it.",
-            file=sys.stderr,
-        )
+        message = f"internal error ({type(error).__name__}); run again with --log-level DEBUG and report it."
+        report_error(settings, "InternalError", message, ExitCode.INTERNAL, as_json=as_json)
         return ExitCode.INTERNAL
+
+
+def report_error(settings: Settings | None, kind: str, message: str, code: ExitCode, *, as_json: bool) -> None:
+    """One line on stderr for people; with --json also the same as one JSON object on stdout, for scripts."""
+    redactor = Redactor([settings.api_key if settings else None])
+    print(redactor.text(f"vin-mcp: {message}"), file=sys.stderr)
+    if as_json:
+        error = {"status": "error", "error": kind, "message": message, "exit_code": int(code)}
+        print(redactor.text(json.dumps(error, indent=2)))
 
 
 def _as_json(answer: LookupAnswer | BuildDataAnswer) -> str:

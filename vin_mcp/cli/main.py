@@ -8,10 +8,11 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from vin_mcp import __version__
 from vin_mcp.autograb.requests import LookupRequest
-from vin_mcp.cli.exit_codes import EXIT_CODES_HELP
+from vin_mcp.cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.redaction import Redactor, install_log_redaction
@@ -44,8 +45,16 @@ def _settings_help() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
+    class Parser(argparse.ArgumentParser):
+        """With --json, argparse's own errors are a JSON object too (subcommands' parsers share the class)."""
+
+        def error(self, message: str) -> NoReturn:
+            if json_errors:
+                _refuse(f"{message} (see vin-mcp --help)", as_json=True)
+            super().error(message)
+
+    parser = Parser(
         prog="vin-mcp",
         description=MODES,
         epilog=_settings_help(),
@@ -65,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # What both one-VIN commands take.
-    one_vin = argparse.ArgumentParser(add_help=False)
+    one_vin = Parser(add_help=False)
     one_vin.add_argument("vin")
     one_vin.add_argument(
         "--region", type=str.lower, choices=REGIONS, help="any letter case; default: AUTOGRAB_REGION or au"
@@ -106,7 +115,8 @@ TTY_NOTICE = (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    wants_json = "--json" in (sys.argv[1:] if argv is None else argv)
+    args = build_parser(json_errors=wants_json).parse_args(argv)
     try:
         _main(args)
     except KeyboardInterrupt:
@@ -122,7 +132,9 @@ def _main(args: argparse.Namespace) -> None:
     try:
         settings = Settings.from_env(log_level=args.log_level)
     except ConfigurationError as exc:
-        if not (serving and _transport(args) == "stdio"):
+        if not serving:
+            _refuse(str(exc), as_json=args.json)
+        if _transport(args) != "stdio":
             print(f"vin-mcp: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         # A desktop host shows only "Connection closed" when a server exits: start anyway, and let every
@@ -157,6 +169,15 @@ def _main(args: argparse.Namespace) -> None:
             as_json=args.json,
         )
     raise SystemExit(int(code))
+
+
+def _refuse(message: str, *, as_json: bool) -> NoReturn:
+    """A command that cannot run (a setting or an argument): one line, and the JSON object with --json."""
+    from vin_mcp.cli.commands import report_error
+    from vin_mcp.cli.wording import for_people
+
+    report_error(None, "UsageError", for_people(message), ExitCode.USAGE, as_json=as_json)
+    raise SystemExit(int(ExitCode.USAGE))
 
 
 def configure_logging(level: str) -> None:

@@ -57,7 +57,7 @@ class HttpSettings(EnvSettings):
     def _safe(self) -> Self:
         if not self.loopback_only and self.token is None:
             raise ValueError(
-                f"vin-mcp will not listen on {self.host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
+                f"Refusing to listen on {self.host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
                 f"({TOKEN_ADVICE}), or listen on 127.0.0.1."
             )
         if self.wildcard_bind and not self.allowed_hosts:
