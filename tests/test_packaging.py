@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import connect
-from vin_mcp.settings import Settings
+from vin_mcp.settings import LOG_LEVELS, REGIONS, Settings
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.anyio
@@ -58,18 +58,29 @@ def test_manifest_user_config_matches_settings() -> None:
     manifest = json.loads((ROOT / "manifest.json").read_text())
     fields = manifest["user_config"]
     env = manifest["server"]["mcp_config"]["env"]
-    assert fields["api_key"]["sensitive"] is True and fields["api_key"]["required"] is True
-    assert all(not field.get("required") for name, field in fields.items() if name != "api_key")
+    # The server works without a key (the offline decode): nothing is required.
+    assert fields["api_key"]["sensitive"] is True
+    assert not any(field.get("required") for field in fields.values())
     assert env == {
         "AUTOGRAB_API_KEY": "${user_config.api_key}",
         "AUTOGRAB_REGION": "${user_config.region}",
         "AUTOGRAB_TIMEOUT": "${user_config.timeout}",
         "AUTOGRAB_REFERENCE_ID": "${user_config.reference_id}",
+        "VIN_MCP_LOG_LEVEL": "${user_config.log_level}",
     }
     # What a host passes for blank optional fields reads as unset, and the filled ones as given.
-    settings = Settings.from_env({**env, "AUTOGRAB_API_KEY": "sec_x", "AUTOGRAB_REGION": "NZ"})
+    settings = Settings.from_env({**env, "AUTOGRAB_REGION": "NZ"})
     assert settings.region == "nz" and settings.timeout == 10.0 and settings.reference_id is None
-    assert fields["timeout"]["default"] == Settings.model_fields["timeout"].default
+    assert settings.api_key is None and settings.log_level == "WARNING"
+    # The same defaults and bounds as the settings, so the host never lets through what the server refuses.
+    timeout = Settings.model_fields["timeout"]
+    bounds = {type(m).__name__: m for m in timeout.metadata}
+    assert fields["timeout"]["default"] == timeout.default
+    assert (fields["timeout"]["min"], fields["timeout"]["max"]) == (bounds["Ge"].ge, bounds["Le"].le)
+    assert fields["log_level"]["default"] == Settings.model_fields["log_level"].default
+    assert fields["region"]["default"] == Settings.model_fields["region"].default
+    assert all(region in fields["region"]["description"] for region in REGIONS)
+    assert all(level in fields["log_level"]["description"] for level in LOG_LEVELS)
 
 
 def test_every_json_snippet_in_the_readme_parses() -> None:
