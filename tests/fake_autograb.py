@@ -3,6 +3,9 @@
 A real HTTP server in a thread: the real httpx client talks to it over loopback. Each VIN
 selects a scenario (a list of replies, the last one repeating); tests may script their own.
 Every request is recorded so tests can count paid calls and check what was sent.
+
+To try vin-mcp without a key: ``python -m tests.fake_autograb`` (from a clone) serves it until Ctrl-C and
+prints the two variables that point vin-mcp at it; its answers then say they are test data.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from vin_mcp.autograb.client import TEST_DATA_HEADER
 
 API_KEY = "sec_test_5f8a1c2e9b7d4f30a6e1"
 
@@ -427,8 +432,10 @@ def extended_reply(vin: str, uk: bool) -> Reply:
 class FakeAutoGrab:
     """Start with ``start()``; ``url`` is the base URL to give the client."""
 
-    def __init__(self, api_key: str = API_KEY) -> None:
+    def __init__(self, api_key: str = API_KEY, *, demo: bool = False) -> None:
         self.api_key = api_key
+        # Run for people to try: every response says it is test data (vin-mcp's answers then say so too).
+        self.demo = demo
         self.scenarios = default_scenarios()
         self.requests: list[Request] = []
         self.latency = 0.0
@@ -445,7 +452,7 @@ class FakeAutoGrab:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> FakeAutoGrab:
+    def start(self, port: int = 0) -> FakeAutoGrab:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -463,7 +470,7 @@ class FakeAutoGrab:
         class Server(ThreadingHTTPServer):
             request_queue_size = 256  # a real API's listen backlog; the default 5 drops bursts of connects
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
@@ -535,6 +542,8 @@ class FakeAutoGrab:
             body = b'{"success": true, "junk": "' + b"x" * (8 * 1024 * 1024) + b'"}'
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
+        if self.demo:
+            handler.send_header(TEST_DATA_HEADER, "1")
         for name, value in reply.headers.items():
             if value.startswith("@+"):  # relative reset time, made absolute when sent
                 value = str(int(time.time() + float(value[2:])) + 1)
@@ -578,3 +587,50 @@ class FakeAutoGrab:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+
+# What each demo VIN shows (python -m tests.fake_autograb).
+DEMO_VINS = {
+    RICH: "a sure match: a Golf with 12 option packs",
+    CONTRADICTED: "a match the VIN and the registry text contradict",
+    REDUCED: "a match AutoGrab itself doubts",
+    CANDIDATES: "three candidate vehicles (lookup --candidates)",
+    WRITTEN_OFF: "a vehicle written off twice",
+    EXTENDED: "the registration record (lookup --extended)",
+    NO_MATCH_NULL: "no match, with the registry's own description",
+    BUILD: "factory build data, 300 codes (build-data)",
+    FAULTS["401"]: "AutoGrab refusing the key",
+    FAULTS["503"]: "AutoGrab down (after retries)",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fake_autograb", description="Serve vin-mcp's fake of the AutoGrab API (test data)."
+    )
+    parser.add_argument("--port", type=int, default=8765, help="loopback port (default 8765; 0 picks a free one)")
+    args = parser.parse_args(argv)
+    try:
+        fake = FakeAutoGrab(demo=True).start(args.port)
+    except OSError as exc:
+        raise SystemExit(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try --port 0.") from None
+    lines = [
+        f"Fake AutoGrab API (test data only) on {fake.url}; Ctrl-C stops it.",
+        "Point vin-mcp at it (in the shell, or in your MCP client's env for the server):",
+        f"  export AUTOGRAB_BASE_URL={fake.url}",
+        f"  export AUTOGRAB_API_KEY={fake.api_key}",
+        "Then try, for example: vin-mcp lookup " + RICH,
+        "VINs for each kind of answer:",
+        *(f"  {vin}  {what}" for vin, what in DEMO_VINS.items()),
+    ]
+    print("\n".join(lines), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -145,3 +145,30 @@ def test_a_terminal_is_told_what_is_happening_and_ctrl_c_is_quiet(tmp_path: Path
     told = stderr_path.read_text()
     assert "waits for an MCP client" in told and "vin-mcp lookup VIN" in told
     assert status == 130 and "Traceback" not in told and "KeyboardInterrupt" not in told
+
+
+def test_the_fake_api_can_be_started_by_hand_and_its_answers_say_so(tmp_path: Path) -> None:
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_autograb", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        assert fake.stdout
+        printed = [fake.stdout.readline() for _ in range(4)]
+        exports = dict(line.strip().removeprefix("export ").split("=", 1) for line in printed if "export " in line)
+        assert set(exports) == {"AUTOGRAB_BASE_URL", "AUTOGRAB_API_KEY"}
+        env = clean_env(**exports)
+        for args in (["lookup", fa.RICH], ["build-data", fa.BUILD, "--limit", "3"], ["lookup", fa.RICH, "--json"]):
+            done = subprocess.run(
+                [sys.executable, "-m", "vin_mcp", *args], capture_output=True, text=True, env=env, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+            assert "Test data from vin-mcp's fake AutoGrab API, not a real vehicle record." in done.stdout
+    finally:
+        fake.send_signal(signal.SIGINT)
+        status = fake.wait(timeout=30)
+    assert status == 0 and "Traceback" not in (fake.stderr.read() if fake.stderr else "")

@@ -25,6 +25,7 @@ from vin_mcp.answers.wording import (
     NOTED_ADVICE,
     OPTIONS_FITTED,
     OPTIONS_FITTED_BUILD_DATA,
+    TEST_DATA_NOTE,
     WRITE_OFF_ADVICE,
     advice,
     finding_sentence,
@@ -50,10 +51,10 @@ def lookup_answer(
     others = [line for line in (candidate_line(condensed(v)) for v in response.additional_vehicles) if line]
     assessment = assess_match(decode, response, match, len(others))
 
-    note = None
+    notes = [TEST_DATA_NOTE] if response.test_data else []
     extended = response.registration_data if extended_requested else None
     if extended_requested and not extended:
-        note = EXTENDED_MISSING_NOTE
+        notes.append(EXTENDED_MISSING_NOTE)
     write_off = WriteOff.from_vendor(response.writeoff_info) if match or response.writeoff_info else None
     disagrees = record_disagreements(extended, match, response.colour)
     advice_text = advice(assessment)
@@ -93,7 +94,7 @@ def lookup_answer(
         registration_record=extended,
         registration_record_disagrees=disagrees,
         vin_decode=None if sure else VinFacts.from_decode(decode),
-        note=note,
+        note=" ".join(notes) or None,
     )
 
 
@@ -172,9 +173,10 @@ def build_facts(response: BuildDataResponse) -> BuildFacts:
     """The build data worth keeping: codes as "code: description" lines, cleaned once at parse."""
     vehicle = response.vehicle
     if vehicle is None:
-        return BuildFacts(found=False)
+        return BuildFacts(found=False, test_data=response.test_data)
     return BuildFacts(
         found=True,
+        test_data=response.test_data,
         build_date=vehicle.build_date,
         make=vehicle.make,
         model=vehicle.model,
@@ -197,7 +199,7 @@ def build_data_answer(
             status="not_available",
             vin=decode.vin,
             region=region,
-            note=NO_BUILD_DATA_NOTE,
+            note=f"{NO_BUILD_DATA_NOTE} {TEST_DATA_NOTE}" if facts.test_data else NO_BUILD_DATA_NOTE,
         )
     codes = facts.codes
     wanted = codes
@@ -226,5 +228,5 @@ def build_data_answer(
         matching_codes=len(wanted) if search else None,
         codes=page,
         next_offset=next_offset,
-        note=note,
+        note=f"{note} {TEST_DATA_NOTE}" if facts.test_data else note,
     )

@@ -218,6 +218,7 @@ class BuildFacts(Compact):
     model: str | None = None
     codes: list[str] = Field(default_factory=list)
     codes_sent: int = 0  # how many AutoGrab sent; more than len(codes) when the cap cut the list
+    test_data: bool = False  # served by vin-mcp's own fake of the API
 
 
 BuildStatus = Literal["found", "not_available"]

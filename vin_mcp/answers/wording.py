@@ -42,6 +42,7 @@ _DISAGREEING = {
 }
 NOTED_ADVICE = "Mention the difference noted above."
 WRITE_OFF_ADVICE = "A write-off is on record: tell the user, with its type and date."
+TEST_DATA_NOTE = "Test data from vin-mcp's fake AutoGrab API, not a real vehicle record."
 EXTENDED_MISSING_NOTE = (
     "Extended registration data was asked for but not returned (the AutoGrab plan may not include it)."
 )

@@ -38,6 +38,8 @@ from vin_mcp.errors import (
 )
 from vin_mcp.settings import Settings
 
+# Sent only by vin-mcp's own fake of the API when run for people to try (python -m tests.fake_autograb).
+TEST_DATA_HEADER = "X-Vin-Mcp-Test-Data"
 logger = logging.getLogger(__name__)
 
 # Two retries turn a passing 5xx or refused connection into a success without tripling the
@@ -105,29 +107,31 @@ class AutoGrabClient:
             params["prefer_more_results"] = "true"
         if request.reference_id:
             params["reference_id"] = request.reference_id
-        status, body = await self._get(f"/v2/vehicles/vins/{request.vin}", region, params)
+        status, body, test_data = await self._get(f"/v2/vehicles/vins/{request.vin}", region, params)
         envelope = _envelope(body)
         if status == 404:
             if envelope.message and _NOT_FOUND.search(envelope.message):
                 # The API's miss; its body may still carry the registration authority's description.
-                return _parse(VinSearchResponse, {**body, "vehicle": None, "additional_vehicles": []})
+                miss = {**body, "vehicle": None, "additional_vehicles": []}
+                return _parse(VinSearchResponse, miss).marked(test_data)
             raise _not_the_api(status, envelope)
         _raise_for_envelope(status, envelope)
-        return _parse(VinSearchResponse, body)
+        return _parse(VinSearchResponse, body).marked(test_data)
 
     async def build_data(self, vin: str, region: str) -> BuildDataResponse:
         """``GET /v2/vehicles/vins/{vin}/build-data``. No build data comes back as ``vehicle=None``."""
-        status, body = await self._get(f"/v2/vehicles/vins/{vin}/build-data", region, {"region": region})
+        status, body, test_data = await self._get(f"/v2/vehicles/vins/{vin}/build-data", region, {"region": region})
         envelope = _envelope(body)
         # The build-data errors' status codes are undocumented: key off the body.
         if envelope.error and envelope.message and _NO_BUILD_DATA.search(envelope.message):
-            return BuildDataResponse(vehicle=None)
+            return BuildDataResponse(vehicle=None).marked(test_data)
         if status == 404:
             raise _not_the_api(status, envelope)
         _raise_for_envelope(status, envelope)
-        return _parse(BuildDataResponse, body)
+        return _parse(BuildDataResponse, body).marked(test_data)
 
-    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, dict[str, Any], bool]:
+        """(status, JSON body, whether vin-mcp's own fake of the API served it)."""
         if self._settings.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
         url = self._settings.base_url_for(region) + path
@@ -189,9 +193,10 @@ class AutoGrabClient:
                 continue
 
             body = _decode_json(_decompress(raw, response_headers.get("content-encoding", "")), status)
+            test_data = TEST_DATA_HEADER in response_headers
             if status >= 400 and isinstance(body, dict):
                 # Error statuses are partly undocumented: the endpoint reads the body to decide.
-                return status, body
+                return status, body, test_data
             if status == 404:
                 raise UnexpectedResponseError(
                     "Unexpected response: HTTP 404 without a JSON body, so not from the AutoGrab API."
@@ -200,7 +205,7 @@ class AutoGrabClient:
                 raise BadRequestError(f"AutoGrab refused the request (HTTP {status}).")
             if status >= 300 or not isinstance(body, dict):
                 raise UnexpectedResponseError(f"Unexpected response from the API (HTTP {status}, not a JSON object).")
-            return status, body
+            return status, body, test_data
 
     async def _send(
         self, url: str, params: dict[str, str], headers: dict[str, str]

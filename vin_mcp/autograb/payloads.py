@@ -11,9 +11,9 @@ answer holds only what the answers use. Only a body whose ``vehicle`` is not an 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, field_validator, model_validator
 
 from vin_mcp.autograb.text import clean_optional
 
@@ -117,6 +117,21 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class _Answer(_Payload):
+    """A whole response. ``test_data``: served by vin-mcp's own fake of the API (its TEST_DATA_HEADER), set by
+    the client from the response headers, never from the body."""
+
+    _test_data: bool = PrivateAttr(False)
+
+    @property
+    def test_data(self) -> bool:
+        return self._test_data
+
+    def marked(self, test_data: bool) -> Self:
+        self._test_data = test_data
+        return self
+
+
 class Envelope(_Payload):
     """What every answer may say about itself: ``{"error": true, "message": ...}`` or ``"success": false``."""
 
@@ -172,7 +187,7 @@ class VendorWriteoff(_Payload):
     incident_list: Annotated[list[VendorIncident], _objects(INCIDENTS_LIMIT)] = []
 
 
-class VinSearchResponse(_Payload):
+class VinSearchResponse(_Answer):
     vehicle: VendorVehicle | None = None
     upstream_vehicle: Annotated[str | None, _text(DESCRIPTION_LIMIT)] = None
     confidence: ShortText = None
@@ -215,5 +230,5 @@ class BuildVehicle(_Payload):
         return {**data, "features_sent": sent}
 
 
-class BuildDataResponse(_Payload):
+class BuildDataResponse(_Answer):
     vehicle: BuildVehicle | None = None
