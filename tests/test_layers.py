@@ -1,4 +1,4 @@
-"""The layers of README's Development table: each folder imports only the layers below it."""
+"""The layers of docs/development.md's table: each folder imports only the layers below it."""
 
 from __future__ import annotations
 
