@@ -116,3 +116,30 @@ def test_starting_the_server_imports_no_http_client() -> None:
     code = "import sys, vin_mcp.cli.main, vin_mcp.mcp_server.server; print('httpx' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_server_json_describes_this_package_for_the_mcp_registry() -> None:
+    """server.json (MCP Registry, schema 2025-12-11): the rules its schema states, and agreement with the project."""
+    import re
+
+    server = json.loads((ROOT / "server.json").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert server["$schema"] == "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+    assert re.fullmatch(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+", server["name"])
+    assert 1 <= len(server["description"]) <= 100 and len(server["title"]) <= 100
+    # The registry checks ownership by finding this line in the README that PyPI publishes.
+    assert f"mcp-name: {server['name']}" in (ROOT / "README.md").read_text()
+    assert server["version"] == project["version"]
+    (package,) = server["packages"]
+    assert package["registryType"] == "pypi" and package["identifier"] == project["name"]
+    assert package["version"] == project["version"] and package["transport"] == {"type": "stdio"}
+    variables = {variable["name"]: variable for variable in package["environmentVariables"]}
+    assert set(variables) <= {alias for alias, _ in Settings.variables()}
+    assert variables["AUTOGRAB_API_KEY"]["isSecret"] is True and variables["AUTOGRAB_API_KEY"]["isRequired"] is False
+    assert variables["AUTOGRAB_REGION"]["choices"] == list(REGIONS)
+    assert variables["VIN_MCP_LOG_LEVEL"]["choices"] == list(LOG_LEVELS)
+    (remote,) = server["remotes"]
+    assert remote["type"] == "streamable-http" and remote["url"].endswith("/mcp")
+    assert re.fullmatch(r"https?://\S+|\{[a-zA-Z_]\w*\}\S*", remote["url"])
+    (auth,) = remote["headers"]
+    assert auth["name"] == "Authorization" and auth["isSecret"] is True
