@@ -32,25 +32,24 @@ class Kind:
     name: str
     tool: str
     arguments: dict[str, Any]
-    raw_path: str | None  # None: vin-mcp answers without asking the API
+    yardstick: bool = False  # the issue's target and the facts check apply to this one
 
 
 KINDS = [
-    Kind("sure match (12 option packs)", "lookup_vin", {"vin": fa.RICH}, f"/v2/vehicles/vins/{fa.RICH}"),
-    Kind("unconfirmed (VIN and registry disagree)", "lookup_vin", {"vin": fa.CONTRADICTED}, None),
-    Kind("unconfirmed (AutoGrab 'reduced')", "lookup_vin", {"vin": fa.REDUCED}, None),
-    Kind("candidates (3 vehicles)", "lookup_vin", {"vin": fa.CANDIDATES, "prefer_more_results": True}, None),
-    Kind("written off twice", "lookup_vin", {"vin": fa.WRITTEN_OFF}, None),
-    Kind("registration record", "lookup_vin", {"vin": fa.EXTENDED, "include_extended_data": True}, None),
-    Kind("no match, registry text", "lookup_vin", {"vin": fa.NO_MATCH_NULL}, None),
-    Kind("build data, first page (300 codes)", "get_factory_build_data", {"vin": fa.BUILD}, None),
-    Kind("build data, none for this VIN", "get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}, None),
+    Kind("sure match (12 option packs)", "lookup_vin", {"vin": fa.RICH}, yardstick=True),
+    Kind("unconfirmed (VIN and registry disagree)", "lookup_vin", {"vin": fa.CONTRADICTED}),
+    Kind("unconfirmed (AutoGrab 'reduced')", "lookup_vin", {"vin": fa.REDUCED}),
+    Kind("candidates (3 vehicles)", "lookup_vin", {"vin": fa.CANDIDATES, "prefer_more_results": True}),
+    Kind("written off twice", "lookup_vin", {"vin": fa.WRITTEN_OFF}),
+    Kind("registration record", "lookup_vin", {"vin": fa.EXTENDED, "include_extended_data": True}),
+    Kind("no match, registry text", "lookup_vin", {"vin": fa.NO_MATCH_NULL}),
+    Kind("build data, first page (300 codes)", "get_factory_build_data", {"vin": fa.BUILD}),
+    Kind("build data, none for this VIN", "get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}),
 ]
 
 
 def raw_path(kind: Kind) -> str:
-    if kind.raw_path:
-        return kind.raw_path
+    """The API request the answer condenses (the same VIN and options, fetched directly)."""
     vin = kind.arguments["vin"]
     query = "?features=additional_upstream_data" if kind.arguments.get("include_extended_data") else ""
     suffix = "/build-data" if kind.tool == "get_factory_build_data" else ""
@@ -112,7 +111,7 @@ async def answer_rows(fake: fa.FakeAutoGrab) -> list[Row]:
         text = tokens(text_of(result))
         structured = tokens(compact_json(result.structured_content))
         figures = f"text {text} ({text / raw:.0%}); structuredContent {structured} ({structured / raw:.0%})"
-        if kind.raw_path:  # the rich vehicle: the issue's yardstick, with every fact checked in both channels
+        if kind.yardstick:  # the rich vehicle: the issue's yardstick, with every fact checked in both channels
             text_kept, facts = facts_kept(raw_body, text_of(result))
             structured_kept, _ = facts_kept(raw_body, compact_json(result.structured_content))
             rows.append(

@@ -160,6 +160,14 @@ def test_an_internal_error_is_one_line_and_exit_5(
     code, out, err = run(capsys, "lookup", fa.POLO)
     assert code == ExitCode.INTERNAL and out == ""
     assert err.strip() == "vin-mcp: internal error (RuntimeError); run again with --log-level DEBUG and report it."
+    code, out, _ = run(capsys, "lookup", fa.POLO, "--json")
+    assert code == ExitCode.INTERNAL
+    assert json.loads(out) == {
+        "status": "error",
+        "error": "InternalError",
+        "message": "internal error (RuntimeError); run again with --log-level DEBUG and report it.",
+        "exit_code": 5,
+    }
 
 
 def test_unknown_transport_is_a_configuration_error(

@@ -56,7 +56,7 @@ def test_the_readme_shows_every_install_path_for_every_client() -> None:
 
 
 def runnable(command: str, args: list[str], scratch: Path) -> tuple[str, list[str], dict[str, str]]:
-    venv = Path(sys.prefix) if (ROOT / ".venv").resolve() != Path(sys.prefix).resolve() else ROOT / ".venv"
+    venv = Path(sys.prefix)  # the venv running the tests: the README's own, or whichever the caller uses
     # uv must not touch the venv the tests run in: it gets its own project environment and tool directory.
     env = tool_env(UV_PROJECT_ENVIRONMENT=str(scratch / "project-venv"), UV_TOOL_DIR=str(scratch / "tools"))
 

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 # What ``region`` accepts from a caller, as the tools publish it: a code in any letter case, or "" for the default.
 REGION_PATTERN = "^([Aa][Uu]|[Nn][Zz]|[Uu][Kk])?$"
+REGION_ADVICE = (
+    f"use {', '.join(REGIONS[:-1])} or {REGIONS[-1]} (any letter case), or leave it out for the server's default"
+)
 DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200
 # A miss is billed too, but the vehicle may be registered soon after: keep it briefly.
@@ -166,10 +169,7 @@ class VinService:
         if not region:
             return self.settings.region
         if not re.fullmatch(REGION_PATTERN, region):
-            raise InvalidArgumentError(
-                f"region is {region[:20]!r}; use {', '.join(REGIONS[:-1])} or {REGIONS[-1]} (any letter case), "
-                "or leave it out for the server's default."
-            )
+            raise InvalidArgumentError(f"region is {region[:20]!r}; {REGION_ADVICE}.")
         return region.lower()
 
 

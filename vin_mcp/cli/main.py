@@ -204,7 +204,8 @@ def _leave_on_ctrl_c(_signal: int, _frame: object) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings, unusable: ConfigurationError | None) -> None:
-    if _transport(args) == "stdio":
+    # Read settings (or, when they could not be read, the defaults of a stdio start) name the transport.
+    if (args.transport or settings.transport) == "stdio":
         from vin_mcp.mcp_server.server import create_server  # deferred: the SDK import is most of the start-up time
 
         if sys.stdin.isatty():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from vin_mcp.service import REGION_ADVICE
+
 # What each argument takes, as the assistant should be told.
 ACCEPTS: dict[str, str] = {
     "vin": "give the 17-character VIN as text",
-    "region": "use au, nz or uk (any letter case), or leave it out for the server's default",
+    "region": REGION_ADVICE,
     "include_extended_data": "use true or false",
     "prefer_more_results": "use true or false",
     "reference_id": "use text of at most 100 characters, or leave it out",
