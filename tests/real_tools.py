@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scripts.release_bundle import MCPB as MCPB
+
 ROOT = Path(__file__).parent.parent
 # Pinned so a new release of a tool cannot change what CI checks without a commit here.
-MCPB = "@anthropic-ai/mcpb@2.1.2"
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 CONFORMANCE = "@modelcontextprotocol/conformance@0.1.16"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
+from scripts import release_bundle
 from tests import fake_autograb as fa
 from tests.real_tools import MCPB, ROOT, npx, tool_env, which
 
@@ -21,10 +23,16 @@ HOST_FILES = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENS
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bundle") / "vin-mcp.mcpb"
-    done = npx(MCPB, "pack", str(ROOT), str(out))
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
+    """The bundle a release publishes (scripts/release_bundle.py: the official CLI's pack, made reproducible)."""
+    return release_bundle.build(tmp_path_factory.mktemp("bundle"))
+
+
+def test_server_json_names_the_bundle_this_tree_builds(bundle: Path, tmp_path: Path) -> None:
+    """The registry entry's SHA-256 is the bundle's, and building again gives the same bytes."""
+    (entry,) = [p for p in json.loads((ROOT / "server.json").read_text())["packages"] if p["registryType"] == "mcpb"]
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    assert entry["fileSha256"] == digest, "server.json names another bundle: run python scripts/release_bundle.py"
+    assert hashlib.sha256(release_bundle.build(tmp_path).read_bytes()).hexdigest() == digest
 
 
 def test_manifest_passes_the_official_validator() -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from scripts import release_bundle
 from tests.conftest import connect
 from vin_mcp.settings import LOG_LEVELS, REGIONS, Settings
 
@@ -118,19 +121,55 @@ def test_starting_the_server_imports_no_http_client() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
+# A byte-for-byte copy of the MCP Registry's published schema; its SHA-256 is that of the live file.
+REGISTRY_SCHEMA = ROOT / "tests" / "schemas" / "server.schema.2025-12-11.json"
+REGISTRY_SCHEMA_SHA256 = "3fba09590c99f61735d234822279f4223fab9e300c0a81e81c91ab62a4114de0"
+
+
+def registry_errors(document: object) -> list[str]:
+    import jsonschema
+
+    schema = json.loads(REGISTRY_SCHEMA.read_text())
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document))
+
+
+def test_server_json_is_valid_against_the_committed_registry_schema() -> None:
+    assert hashlib.sha256(REGISTRY_SCHEMA.read_bytes()).hexdigest() == REGISTRY_SCHEMA_SHA256
+    server = json.loads((ROOT / "server.json").read_text())
+    assert server["$schema"] == json.loads(REGISTRY_SCHEMA.read_text())["$id"]
+    assert registry_errors(server) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda s: s.update(description="x" * 101), "is too long"),
+        (lambda s: s.update(name="vin-mcp"), "does not match"),
+        (lambda s: s["packages"][-1].update(fileSha256="not-a-hash"), "does not match"),
+        (lambda s: s["packages"][0].pop("transport"), "'transport' is a required property"),
+        (lambda s: s["remotes"][0].update(url="ftp://example.com/mcp"), "is not valid under any of the given schemas"),
+    ],
+)
+def test_the_registry_schema_copy_refuses_what_the_registry_refuses(change: Any, complaint: str) -> None:
+    server = json.loads((ROOT / "server.json").read_text())
+    change(server)
+    assert any(complaint in error for error in registry_errors(server))
+
+
 def test_server_json_describes_this_package_for_the_mcp_registry() -> None:
-    """server.json (MCP Registry, schema 2025-12-11): the rules its schema states, and agreement with the project."""
+    """server.json (MCP Registry): the rules the schema only describes, and agreement with the project."""
     import re
 
     server = json.loads((ROOT / "server.json").read_text())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert server["$schema"] == "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
-    assert re.fullmatch(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+", server["name"])
-    assert 1 <= len(server["description"]) <= 100 and len(server["title"]) <= 100
+    assert len(server["title"]) <= 100
     # The registry checks ownership by finding this line in the README that PyPI publishes.
     assert f"mcp-name: {server['name']}" in (ROOT / "README.md").read_text()
     assert server["version"] == project["version"]
-    (package,) = server["packages"]
+    package, bundle = server["packages"]
+    assert bundle["registryType"] == "mcpb" and bundle["version"] == project["version"]
+    assert bundle["identifier"] == release_bundle.RELEASE_URL.format(version=project["version"])
     assert package["registryType"] == "pypi" and package["identifier"] == project["name"]
     assert package["version"] == project["version"] and package["transport"] == {"type": "stdio"}
     variables = {variable["name"]: variable for variable in package["environmentVariables"]}
