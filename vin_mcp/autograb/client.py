@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import anyio
 import httpx
@@ -134,7 +135,8 @@ class AutoGrabClient:
         """(status, JSON body, whether vin-mcp's own fake of the API served it)."""
         if self._settings.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
-        url = self._settings.base_url_for(region) + path
+        # Encoded here, once: httpx merging a params dict into a URL costs a second URL parse per attempt.
+        url = f"{self._settings.base_url_for(region)}{path}?{urlencode(params)}"
         headers = {
             "ApiKey": self._settings.api_key.get_secret_value(),
             "Accept": "application/json",
@@ -150,7 +152,7 @@ class AutoGrabClient:
                 if refusal is not None:
                     raise _rate_limited(refusal.wait)
                 try:
-                    attempt = await self._send(url, params, headers)
+                    attempt = await self._send(url, headers)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                     # Nothing reached the API, so retrying cannot bill twice (backoff below, outside the turn).
                     connect_failure = ServiceUnavailableError(f"Could not connect to AutoGrab ({type(exc).__name__}).")
@@ -207,9 +209,7 @@ class AutoGrabClient:
                 raise UnexpectedResponseError(f"Unexpected response from the API (HTTP {status}, not a JSON object).")
             return status, body, test_data
 
-    async def _send(
-        self, url: str, params: dict[str, str], headers: dict[str, str]
-    ) -> tuple[int, httpx.Headers, bytes]:
+    async def _send(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
         read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
         self.requests_sent += 1
@@ -221,18 +221,14 @@ class AutoGrabClient:
 
         try:
             with anyio.fail_after(self._settings.timeout):
-                return await self._read(url, params, headers, trace)
+                return await self._read(url, headers, trace)
         except TimeoutError:
             if not sending:  # still connecting: nothing reached the API, so it is safe to retry
                 raise httpx.ConnectTimeout(f"no connection within {self._settings.timeout:g} s") from None
             raise
 
-    async def _read(
-        self, url: str, params: dict[str, str], headers: dict[str, str], trace: object
-    ) -> tuple[int, httpx.Headers, bytes]:
-        async with self._http.stream(
-            "GET", url, params=params, headers=headers, extensions={"trace": trace}
-        ) as response:
+    async def _read(self, url: str, headers: dict[str, str], trace: object) -> tuple[int, httpx.Headers, bytes]:
+        async with self._http.stream("GET", url, headers=headers, extensions={"trace": trace}) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 raise _BodyTooLarge
