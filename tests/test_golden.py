@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
+from mcp.types import ElicitRequestParams, ElicitResult
 
 from tests import fake_autograb as fa
-from tests.conftest import connect, make_settings
+from tests.conftest import make_settings
+from vin_mcp.mcp_server.server import create_server
 
 pytestmark = pytest.mark.anyio
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,14 +35,31 @@ CASES: dict[str, tuple[str, dict[str, Any], bool]] = {
     "build_data_page": ("get_factory_build_data", {"vin": fa.BUILD, "limit": 10}, True),
     "build_data_none": ("get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}, True),
     "build_data_not_covered": ("get_factory_build_data", {"vin": fa.MAKE_MISMATCH}, True),
+    "user_picked": ("lookup_vin", {"vin": fa.CANDIDATES}, True),
+    "user_none_fit": ("lookup_vin", {"vin": fa.CANDIDATES}, True),
+    "user_rejected": ("lookup_vin", {"vin": fa.REDUCED}, True),
+    "user_confirmed_vin_disagrees": ("lookup_vin", {"vin": fa.CONTRADICTED}, True),
 }
+# What the person answers when the client asks them (elicitation).
+REPLIES = {"user_picked": "2", "user_none_fit": "none", "user_rejected": "no", "user_confirmed_vin_disagrees": "yes"}
+
+
+class Reply:
+    """An elicitation callback: the person picks ``choice``."""
+
+    def __init__(self, choice: str) -> None:
+        self.choice = choice
+
+    async def __call__(self, context: Any, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"choice": self.choice})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_golden_answer(fake: fa.FakeAutoGrab, name: str) -> None:
     tool, arguments, with_key = CASES[name]
     settings = make_settings(fake) if with_key else make_settings(fake, api_key=None)
-    async with connect(settings) as client:
+    person = Reply(REPLIES[name]) if name in REPLIES else None
+    async with Client(create_server(settings), elicitation_callback=person) as client:
         result = await client.call_tool(tool, arguments)
     assert not result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
@@ -60,6 +80,7 @@ STATUS_IN_TEXT = {
     "candidates": "several possible vehicles",
     "no_match": "NO MATCH",
     "vin_decode_only": "offline VIN decode only",
+    "user_confirmed": "confirmed by the user",
     "found": "factory option codes",
     "not_available": "no factory build data",
 }

@@ -330,7 +330,7 @@ async def test_unexpected_bug_is_not_the_generic_sdk_error(settings: Settings, m
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service_module, "lookup_answer", broken)  # fault injection: a bug in our code
+    monkeypatch.setattr(service_module, "lookup_facts", broken)  # fault injection: a bug in our code
     async with connect(settings) as client:
         result = await lookup(client, fa.POLO)
     assert result.is_error

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 from anyio.abc import TaskGroup
 
-from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_answer, offline_answer
-from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer
+from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_facts, offline_answer
+from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
@@ -62,17 +62,22 @@ class VinService:
         self._client: AutoGrabClient | None = None
         ttl = settings.cache_ttl
 
-        def lookup_ttl(answer: LookupAnswer) -> float:
+        def lookup_ttl(facts: LookupFacts) -> float:
+            answer = facts.answer
             return ttl if answer.match or answer.candidates else min(ttl, NO_MATCH_TTL_SECONDS)
 
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        self.lookups = SingleFlightCache(LookupAnswer, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl)
+        self.lookups = SingleFlightCache(LookupFacts, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl)
         self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=settings.cache_size, ttl_for=build_ttl)
 
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""
+        return (await self.lookup_facts(request)).answer
+
+    async def lookup_facts(self, request: LookupRequest | str) -> LookupFacts:
+        """The answer, with every vehicle in play as a vehicle, for a person to pick from (``answers.choice``)."""
         asked = LookupRequest(vin=request) if isinstance(request, str) else request
         if self.unusable is not None:
             raise self.unusable
@@ -80,7 +85,7 @@ class VinService:
         chosen_region = self._region(asked.region)
         decode = decode_vin(normalised)
         if self.settings.api_key is None:
-            return offline_answer(decode, chosen_region)
+            return LookupFacts(answer=offline_answer(decode, chosen_region))
         client = self.client()
         extended, more = asked.include_extended_data, asked.prefer_more_results
         ready = asked.model_copy(
@@ -96,19 +101,19 @@ class VinService:
         wider: _LookupKey = ("lookup", normalised, chosen_region, True, more)
         cached = None if extended else self.lookups.peek(wider)
         if cached is not None:
-            cached.value.registration_record = None
-            cached.value.registration_record_disagrees = []
-            cached.value.note = None
+            cached.value.answer.registration_record = None
+            cached.value.answer.registration_record_disagrees = []
+            cached.value.answer.note = None
         else:
 
-            async def fetch() -> LookupAnswer:
+            async def fetch() -> LookupFacts:
                 response = await client.search_vin(ready)
-                return lookup_answer(decode, chosen_region, response, extended_requested=extended)
+                return lookup_facts(decode, chosen_region, response, extended_requested=extended)
 
             cached = await self.lookups.get(key, fetch)
-        answer = cached.value
-        answer.from_cache_fetched_at = _fetched_at(cached)
-        return answer
+        facts = cached.value
+        facts.answer.from_cache_fetched_at = _fetched_at(cached)
+        return facts
 
     async def build_data(
         self,

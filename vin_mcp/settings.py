@@ -45,6 +45,19 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+# The SDK derives an AES-256 key from it; fewer bytes than that would be guessable.
+MIN_STATE_KEY_BYTES = 32
+
+
+def _state_key(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value().encode()) < MIN_STATE_KEY_BYTES:
+        raise ValueError(
+            f"VIN_MCP_REQUEST_STATE_KEY is too short: use at least {MIN_STATE_KEY_BYTES} random bytes, "
+            'e.g. the output of python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    return value
+
+
 def _http_url(value: str | None) -> str | None:
     if value is not None and not value.startswith(("http://", "https://")):
         raise ValueError("it must start with https:// (or http://)")
@@ -145,6 +158,11 @@ class Settings(EnvSettings):
     )
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
         "WARNING", alias="VIN_MCP_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (--log-level wins)"
+    )
+    request_state_key: Annotated[SecretStr | None, AfterValidator(_state_key)] = Field(
+        None,
+        alias="VIN_MCP_REQUEST_STATE_KEY",
+        description="seals a question's state so any HTTP replica can take the reply; same on every replica",
     )
 
     def base_url_for(self, region: str) -> str:

@@ -11,6 +11,7 @@ from vin_mcp.answers.models import (
     BuildFacts,
     Confidence,
     LookupAnswer,
+    LookupFacts,
     LookupStatus,
     Vehicle,
     VinFacts,
@@ -44,11 +45,24 @@ def lookup_answer(
     *,
     extended_requested: bool = False,
 ) -> LookupAnswer:
+    return lookup_facts(decode, region, response, extended_requested=extended_requested).answer
+
+
+def lookup_facts(
+    decode: VinDecode,
+    region: str,
+    response: VinSearchResponse,
+    *,
+    extended_requested: bool = False,
+) -> LookupFacts:
     def condensed(raw: VendorVehicle) -> Vehicle:
         return Vehicle.from_vendor(raw, currency=CURRENCIES[region], fitted=options_fitted(decode, raw))
 
     match = condensed(response.vehicle) if response.vehicle else None
-    others = [line for line in (candidate_line(condensed(v)) for v in response.additional_vehicles) if line]
+    listed = [
+        (line, vehicle) for vehicle in map(condensed, response.additional_vehicles) if (line := candidate_line(vehicle))
+    ]
+    others = [line for line, _ in listed]
     assessment = assess_match(decode, response, match, len(others))
 
     notes = [TEST_DATA_NOTE] if response.test_data else []
@@ -68,13 +82,14 @@ def lookup_answer(
         # vehicle is shown apart from it as if it were the answer.
         status: LookupStatus = "candidates"
         candidates = ([candidate_line(match)] if match else []) + others
+        in_play = ([match] if match else []) + [vehicle for _, vehicle in listed]
         vehicle = unconfirmed = None
     else:
-        candidates = []
+        candidates, in_play = [], []
         status = "no_match" if match is None else "unconfirmed" if assessment.advice == "unconfirmed" else "matched"
         vehicle, unconfirmed = (None, match) if status == "unconfirmed" else (match, None)
     sure = status == "matched" and assessment.level == "high"
-    return LookupAnswer(
+    answer = LookupAnswer(
         status=status,
         vin=decode.vin,
         region=region,
@@ -96,6 +111,7 @@ def lookup_answer(
         vin_decode=None if sure else VinFacts.from_decode(decode),
         note=" ".join(notes) or None,
     )
+    return LookupFacts(answer=answer, candidate_vehicles=in_play)
 
 
 def offline_answer(decode: VinDecode, region: str) -> LookupAnswer:

@@ -20,7 +20,19 @@ from vin_mcp.vin.makes import families_of, same_maker
 YEAR_TOLERANCE = 1
 
 Level = Literal["high", "medium", "low", "none"]
-Advice = Literal["state", "confirm", "unconfirmed", "choose", "no_match", "no_match_registry", "offline"]
+Advice = Literal[
+    "state",
+    "confirm",
+    "unconfirmed",
+    "choose",
+    "no_match",
+    "no_match_registry",
+    "offline",
+    "user_confirmed",  # the person picked or confirmed the vehicle, and the VIN agrees
+    "user_confirmed_vin",  # the person picked or confirmed it, but the VIN contradicts it
+    "none_fit",  # the person said none of the candidates is theirs
+    "user_rejected",  # the person said the single match is not theirs
+]
 FindingCode = Literal[
     "no_match",  # AutoGrab found no vehicle
     "candidates_only",  # no single match, only candidates (count)
@@ -37,6 +49,10 @@ FindingCode = Literal[
     "registry_colour",  # a note: the registry text names another colour (registry word, AutoGrab colour)
     "registry_vs_vin",  # no match; the registry text names another maker than the VIN (registry maker, VIN maker)
     "registry_as_vin",  # no match; the registry text names the VIN's maker (VIN maker)
+    "user_picked",  # the person picked this vehicle from the candidates (count)
+    "user_confirmed",  # the person confirmed the doubtful match
+    "user_none",  # the person said none of the candidates is theirs (count)
+    "user_rejected",  # the person said the doubtful match is not theirs
 ]
 # Findings that contradict a match, by the source that disagrees (for the advice).
 SOURCES: dict[FindingCode, str] = {
@@ -63,6 +79,51 @@ class Assessment:
 
 
 OFFLINE = Assessment("none", (Finding("offline"),), "offline")
+REJECTED = Assessment("low", (Finding("user_rejected"),), "user_rejected")
+
+
+def none_fit(candidates: int) -> Assessment:
+    return Assessment("none", (Finding("user_none", (candidates,)),), "none_fit")
+
+
+def user_checked(
+    *,
+    picked_from: int | None,
+    check_digit: Literal["valid", "invalid", "not_verifiable"],
+    expected_check_digit: str | None,
+    wmi: str,
+    vin_maker: str | None,
+    make: str | None,
+    vin_years: Sequence[int],
+    year: int | None,
+) -> Assessment:
+    """A vehicle the person picked (from ``picked_from`` candidates) or confirmed. They saw it and the registry
+    text, so AutoGrab's doubt and the registry's disagreement are settled; what the VIN encodes still stands."""
+    person = Finding("user_picked", (picked_from,)) if picked_from else Finding("user_confirmed")
+    conflicts = _vin_conflicts(check_digit, expected_check_digit, wmi, vin_maker, make, vin_years, year)
+    if conflicts:
+        return Assessment("medium", (person, *conflicts), "user_confirmed_vin")
+    return Assessment("high", (person,), "user_confirmed")
+
+
+def _vin_conflicts(
+    check_digit: Literal["valid", "invalid", "not_verifiable"],
+    expected_check_digit: str | None,
+    wmi: str,
+    vin_maker: str | None,
+    make: str | None,
+    vin_years: Sequence[int],
+    year: int | None,
+) -> list[Finding]:
+    """Where the VIN itself disagrees with a vehicle: check digit, manufacturer, model year."""
+    found: list[Finding] = []
+    if check_digit == "invalid":
+        found.append(Finding("check_digit", (expected_check_digit or "?",)))
+    if same_maker(vin_maker, make) is False:
+        found.append(Finding("maker", (wmi, vin_maker or "", make or "")))
+    if vin_years and year and all(abs(year - vin_year) > YEAR_TOLERANCE for vin_year in vin_years):
+        found.append(Finding("model_year", (vin_years[0], year)))
+    return found
 
 
 def assess(
@@ -91,15 +152,10 @@ def assess(
             "none", (Finding("no_match"), *_registry_vs_vin(registry_text, vin_maker)), "no_match_registry"
         )
 
-    conflicts: list[Finding] = []
-    if vendor == "reduced":
-        conflicts.append(Finding("vendor_reduced"))
-    if check_digit == "invalid":
-        conflicts.append(Finding("check_digit", (expected_check_digit or "?",)))
-    if same_maker(vin_maker, matched_make) is False:
-        conflicts.append(Finding("maker", (wmi, vin_maker or "", matched_make or "")))
-    if vin_years and matched_year and all(abs(matched_year - year) > YEAR_TOLERANCE for year in vin_years):
-        conflicts.append(Finding("model_year", (vin_years[0], matched_year)))
+    conflicts: list[Finding] = [Finding("vendor_reduced")] if vendor == "reduced" else []
+    conflicts += _vin_conflicts(
+        check_digit, expected_check_digit, wmi, vin_maker, matched_make, vin_years, matched_year
+    )
     named = registry.other_maker(registry_text, families_of(matched_make))
     if named:
         conflicts.append(Finding("registry_maker", (named, matched_make or "")))

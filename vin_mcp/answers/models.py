@@ -175,7 +175,7 @@ class VinFacts(Compact):
         )
 
 
-LookupStatus = Literal["matched", "unconfirmed", "candidates", "no_match", "vin_decode_only"]
+LookupStatus = Literal["matched", "unconfirmed", "candidates", "no_match", "vin_decode_only", "user_confirmed"]
 
 
 class LookupAnswer(Compact):
@@ -207,6 +207,14 @@ class LookupAnswer(Compact):
     def match(self) -> Vehicle | None:
         """AutoGrab's match, confirmed or not."""
         return self.vehicle or self.unconfirmed_vehicle
+
+
+class LookupFacts(BaseModel):
+    """What is cached of a lookup: the answer, and every vehicle in play as a vehicle (the order of
+    ``answer.candidates``), so a person can pick one later without a second paid search."""
+
+    answer: LookupAnswer
+    candidate_vehicles: list[Vehicle] = Field(default_factory=list)
 
 
 class BuildFacts(Compact):

@@ -18,6 +18,7 @@ _STATUS_LINES = {
     "candidates": "several possible vehicles",
     "no_match": "NO MATCH",
     "vin_decode_only": "offline VIN decode only",
+    "user_confirmed": "confirmed by the user",
 }
 
 

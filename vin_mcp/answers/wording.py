@@ -33,6 +33,19 @@ ADVICE: dict[Advice, str] = {
         "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle "
         "is unknown."
     ),
+    "user_confirmed": "The user confirmed this vehicle: safe to treat it as the vehicle.",
+    "user_confirmed_vin": (
+        "The user confirmed this vehicle, but the VIN contradicts it: say so, and ask them to re-check the VIN "
+        "(registration papers or windscreen plate) before relying on it."
+    ),
+    "none_fit": (
+        "Tell the user plainly that none of the listed vehicles fits; ask them to re-check the VIN (registration "
+        "papers or windscreen plate) and the region; do not guess a vehicle."
+    ),
+    "user_rejected": (
+        "The user says this is not their vehicle: do not present it; ask them to re-check the VIN "
+        "(registration papers or windscreen plate)."
+    ),
 }
 # Who disagrees with an unconfirmed match (confidence.SOURCES), in the advice's words.
 _DISAGREEING = {
@@ -104,6 +117,35 @@ def finding_sentence(finding: Finding) -> str:
             return f"The registry text names {quote(str(v[0]))}, but the VIN's manufacturer is {v[1]}."
         case "registry_as_vin":
             return f"The registry text names the VIN's manufacturer ({v[0]})."
+        case "user_picked":
+            return f"The user picked it from {_count(v[0], 'candidate vehicle')}."
+        case "user_confirmed":
+            return "The user confirmed it."
+        case "user_none":
+            return f"The user said none of the {_count(v[0], 'listed vehicle')} is theirs."
+        case "user_rejected":
+            return "The user said it is not their vehicle."
+
+
+# The questions put to the person (elicitation, or the command line's prompt): plain words, API text quoted.
+PICK_TITLE = "Which vehicle is it?"
+NONE_OF_THESE = "None of these"
+CONFIRM_TITLE = "Is this the vehicle?"
+CONFIRM_YES = "Yes, this is the vehicle"
+CONFIRM_NO = "No, it is not"
+
+
+def pick_question(vin: str, registry_text: str | None) -> str:
+    registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
+    return (
+        f"Several vehicles could have VIN {vin}.{registry} Which one is it? Check the badge, engine or body "
+        "on the car or its papers."
+    )
+
+
+def confirm_question(vin: str, vehicle: str, registry_text: str | None) -> str:
+    registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
+    return f"The vehicle data service is not sure that VIN {vin} is a {quote(vehicle)}.{registry} Is that the vehicle?"
 
 
 NO_BUILD_DATA_NOTE = (

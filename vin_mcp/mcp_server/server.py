@@ -10,6 +10,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
@@ -87,6 +88,16 @@ def create_server(settings: Settings, unusable: ConfigurationError | None = None
         lifespan=lifespan,
         log_level="WARNING",
         tools=build_tools(),
-        middleware=[RedactionMiddleware(Redactor([settings.api_key])), CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES)],
+        middleware=[
+            RedactionMiddleware(Redactor([settings.api_key, settings.request_state_key])),
+            CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES),
+        ],
+        # A question's state (the answer and the choices) travels sealed with the client's reply, so the
+        # reply costs no second paid search, on whichever replica it lands. Unset: a key of this process.
+        request_state_security=(
+            RequestStateSecurity(keys=[settings.request_state_key.get_secret_value()])
+            if settings.request_state_key
+            else None
+        ),
     )
     return server

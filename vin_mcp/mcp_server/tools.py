@@ -10,13 +10,14 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
+from vin_mcp.mcp_server.questions import ask, from_reply
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
 
 logger = logging.getLogger(__name__)
@@ -65,11 +66,16 @@ async def lookup_vin(
     region: RegionArg = None,
     include_extended_data: Annotated[bool, Field(description="Add the registry's own record.")] = False,
     prefer_more_results: Annotated[bool, Field(description="List candidates when ambiguous.")] = False,
-) -> Annotated[CallToolResult, LookupAnswer]:
+) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
+    # The client's retry with the person's reply to a question this tool asked (2026-07-28): answered from
+    # the sealed state, without asking AutoGrab again.
+    replying = ctx.request_state is not None
+    if replying and (settled := await _run("lookup_vin", from_reply(ctx))) is not None:
+        return _result(render_lookup(settled), settled.dump())
     service = _service(ctx)
-    answer = await _run(
+    facts = await _run(
         "lookup_vin",
-        service.lookup(
+        service.lookup_facts(
             LookupRequest(
                 vin=vin,
                 region=region,
@@ -78,6 +84,10 @@ async def lookup_vin(
             )
         ),
     )
+    # At most one question per call: a retry whose state could not be read is answered as it stands.
+    answer = facts.answer if replying else await _run("lookup_vin", ask(ctx, facts))
+    if isinstance(answer, InputRequiredResult):
+        return answer
     return _result(render_lookup(answer), answer.dump())
 
 
