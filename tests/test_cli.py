@@ -156,7 +156,7 @@ def test_an_internal_error_is_one_line_and_exit_5(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(VinService, "lookup", broken)  # fault injection: no real input reaches this path
+    monkeypatch.setattr(VinService, "lookup_facts", broken)  # fault injection: no real input reaches this path
     code, out, err = run(capsys, "lookup", fa.POLO)
     assert code == ExitCode.INTERNAL and out == ""
     assert err.strip() == "vin-mcp: internal error (RuntimeError); run again with --log-level DEBUG and report it."

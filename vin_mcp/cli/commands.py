@@ -18,6 +18,7 @@ from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cli.exit_codes import ExitCode
+from vin_mcp.cli.prompt import can_ask, settle_at_terminal
 from vin_mcp.cli.wording import for_people
 from vin_mcp.errors import (
     ConfigurationError,
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 def lookup_exit_code(answer: LookupAnswer) -> ExitCode:
     if answer.status == "no_match":
         return ExitCode.NOT_FOUND
-    if answer.status == "matched" and answer.confidence.level == "high":
+    if answer.status in ("matched", "user_confirmed") and answer.confidence.level == "high":
         return ExitCode.CONFIDENT
     return ExitCode.CONFIRM
 
@@ -55,7 +56,9 @@ def error_exit_code(error: VinMcpError) -> ExitCode:
 
 def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> ExitCode:
     async def call(service: VinService) -> ExitCode:
-        answer = await service.lookup(request)
+        facts = await service.lookup_facts(request)
+        ask = not as_json and can_ask(sys.stdin, sys.stderr)
+        answer = await settle_at_terminal(facts) if ask else facts.answer
         _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
         return lookup_exit_code(answer)
 
