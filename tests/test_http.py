@@ -173,6 +173,7 @@ def test_health_reports_mode_without_secrets(fake: fa.FakeAutoGrab, settings: Se
         "version": online.json()["version"],
         "mode": "online",
         "stateless": True,
+        "cache": "memory",
     }
     assert fa.API_KEY not in online.text
     assert offline.json()["mode"].startswith("offline")

@@ -4,16 +4,22 @@ Answers are kept as compact JSON of the condensed answer model (cleaned, capped,
 fields), so an entry's size is its byte length and the whole cache is bounded in bytes as well as in
 entries. A paid request belongs to the server, not to the caller: each fetch runs in the service's
 task group, so it completes and its answer is cached even if every caller waiting on it has gone.
+
+With a ``SharedAnswers`` store (Redis, for replicas) a local miss asks the store, and one replica at a
+time holds the key's lock and pays; the others poll for its answer until the lock goes (its holder
+finished without one, or died and the lock expired), then try the lock themselves. When the store
+fails, the call goes on as if there were none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -29,6 +35,37 @@ M = TypeVar("M", bound=BaseModel)
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
+# Followers poll the store for the lock holder's answer, from every 20 ms up to every 250 ms.
+FIRST_POLL_SECONDS = 0.02
+MAX_POLL_SECONDS = 0.25
+
+
+class StoreDown(Exception):
+    """The shared store did not answer in time (or at all): carry on without it."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    fetched_at: float  # wall-clock seconds
+    data: bytes
+
+
+class SharedAnswers(Protocol):
+    """What the cache needs of a store shared by replicas; every method may raise ``StoreDown``."""
+
+    lock_seconds: float
+
+    async def get(self, key: str) -> Entry | None: ...
+
+    async def poll(self, key: str) -> tuple[Entry | None, bool]: ...
+
+    async def put(self, key: str, entry: Entry, ttl: float) -> None: ...
+
+    async def lock(self, key: str) -> str | None: ...
+
+    async def unlock(self, key: str, token: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Cached(Generic[M]):
     value: M  # a fresh copy for each caller: safe to change
@@ -42,6 +79,7 @@ class _Flight:
     data: bytes | None = None
     fetched_at: float = 0.0
     error: Exception | None = None
+    paid: bool = False  # this process paid for it (not answered from the shared store)
 
 
 class SingleFlightCache(Generic[M]):
@@ -62,7 +100,9 @@ class SingleFlightCache(Generic[M]):
         max_bytes: int = DEFAULT_MAX_BYTES,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        shared: SharedAnswers | None = None,
     ) -> None:
+        self._shared = shared
         self._model = model
         self._task_group = task_group
         self._max_entries = max_entries
@@ -106,14 +146,21 @@ class SingleFlightCache(Generic[M]):
         if flight.error is not None:
             raise flight.error
         assert flight.data is not None
-        return Cached(self._model.model_validate_json(flight.data), flight.fetched_at, from_cache=not paid_here)
+        from_cache = not (paid_here and flight.paid)
+        return Cached(self._model.model_validate_json(flight.data), flight.fetched_at, from_cache=from_cache)
 
     async def _fly(self, key: Hashable, fetch: Callable[[], Awaitable[M]], flight: _Flight) -> None:
         try:
-            value = await fetch()
-            flight.data = value.model_dump_json(exclude_defaults=True).encode()
-            flight.fetched_at = self._wall_clock()
-            self._store(key, value, flight)
+            if self._shared is not None:
+                entry, value = await self._through_store(self._shared, _store_key(key), fetch)
+                flight.data, flight.fetched_at, flight.paid = entry.data, entry.fetched_at, value is not None
+                self._store(key, value or self._model.model_validate_json(entry.data), flight)
+            else:
+                value = await fetch()
+                flight.data = value.model_dump_json(exclude_defaults=True).encode()
+                flight.fetched_at = self._wall_clock()
+                flight.paid = True
+                self._store(key, value, flight)
         except Exception as exc:  # shared with the waiting callers, who each raise it
             flight.error = exc
         except BaseException:
@@ -125,8 +172,66 @@ class SingleFlightCache(Generic[M]):
             del self._flights[key]
             flight.done.set()
 
+    async def _through_store(
+        self, store: SharedAnswers, key: str, fetch: Callable[[], Awaitable[M]]
+    ) -> tuple[Entry, M | None]:
+        """The answer from the store, or paid for here under the key's lock: (entry, the value if paid here)."""
+        give_up_at = self._monotonic() + store.lock_seconds + 1
+        while True:
+            try:
+                entry = await store.get(key)
+                if entry is not None:
+                    return entry, None
+                token = await store.lock(key)
+            except StoreDown:
+                break
+            if token is not None:
+                return await self._pay_under_lock(store, key, token, fetch)
+            # Another replica is paying: wait for its answer, or for its lock to go.
+            wait = FIRST_POLL_SECONDS
+            try:
+                while self._monotonic() < give_up_at:
+                    await anyio.sleep(wait)
+                    wait = min(wait * 1.5, MAX_POLL_SECONDS)
+                    entry, locked = await store.poll(key)
+                    if entry is not None:
+                        return entry, None
+                    if not locked:
+                        break
+            except StoreDown:
+                break
+            if self._monotonic() >= give_up_at:
+                break
+        value = await fetch()
+        return self._entry(value), value
+
+    async def _pay_under_lock(
+        self, store: SharedAnswers, key: str, token: str, fetch: Callable[[], Awaitable[M]]
+    ) -> tuple[Entry, M | None]:
+        try:
+            try:
+                # The previous holder may have stored the answer between our look and our lock.
+                entry = await store.get(key)
+            except StoreDown:
+                entry = None
+            if entry is not None:
+                return entry, None
+            value = await fetch()
+            entry = self._entry(value)
+            ttl = self._ttl_for(value)
+            if ttl > 0 and len(entry.data) <= self._max_bytes:
+                with contextlib.suppress(StoreDown):
+                    await store.put(key, entry, ttl)
+            return entry, value
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(StoreDown):
+                await store.unlock(key, token)
+
+    def _entry(self, value: M) -> Entry:
+        return Entry(self._wall_clock(), value.model_dump_json(exclude_defaults=True).encode())
+
     def _store(self, key: Hashable, value: M, flight: _Flight) -> None:
-        ttl = self._ttl_for(value)
+        ttl = self._ttl_for(value) - max(0.0, self._wall_clock() - flight.fetched_at)
         assert flight.data is not None
         if ttl <= 0 or len(flight.data) > self._max_bytes:
             return
@@ -140,3 +245,9 @@ class SingleFlightCache(Generic[M]):
         entry = self._entries.pop(key, None)
         if entry is not None:
             self.bytes_used -= len(entry[2])
+
+
+def _store_key(key: Hashable) -> str:
+    """The store's name for a cache key: its parts joined (VINs and region codes hold no colon)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return ":".join(str(part).lower() if isinstance(part, bool) else str(part) for part in parts)

@@ -26,6 +26,7 @@ from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
 if TYPE_CHECKING:
     from vin_mcp.autograb.client import AutoGrabClient
+    from vin_mcp.shared_store import RedisStore
 
 # What ``region`` accepts from a caller, as the tools publish it: a code in any letter case, or "" for the default.
 REGION_PATTERN = "^([Aa][Uu]|[Nn][Zz]|[Uu][Kk])?$"
@@ -54,8 +55,11 @@ class VinService:
         resources: AsyncExitStack,
         *,
         unusable: ConfigurationError | None = None,
+        store: RedisStore | None = None,
     ) -> None:
         self.settings = settings
+        # Shared by replicas (VIN_MCP_REDIS_URL): answers, who is paying for which, the rate-limit window.
+        self.store = store
         # A setting that could not be read: every call says so, in the one line that names the fix.
         self.unusable = unusable
         self._resources = resources
@@ -69,8 +73,9 @@ class VinService:
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        self.lookups = SingleFlightCache(LookupFacts, task_group, max_entries=settings.cache_size, ttl_for=lookup_ttl)
-        self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=settings.cache_size, ttl_for=build_ttl)
+        size = settings.cache_size
+        self.lookups = SingleFlightCache(LookupFacts, task_group, max_entries=size, ttl_for=lookup_ttl, shared=store)
+        self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=size, ttl_for=build_ttl, shared=store)
 
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""
@@ -158,6 +163,7 @@ class VinService:
 
             from vin_mcp import __version__
             from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
+            from vin_mcp.autograb.pacing import RateLimitPacer
 
             # No await between the check and the assignment: concurrent first calls share one client (and its
             # rate-limit pacer).
@@ -167,8 +173,12 @@ class VinService:
                 follow_redirects=False,
             )
             self._resources.push_async_callback(http.aclose)
-            self._client = AutoGrabClient(http, self.settings)
+            self._client = AutoGrabClient(http, self.settings, pacer=RateLimitPacer(shared=self.store))
         return self._client
+
+    def cache_backend(self) -> str:
+        """For /health: "memory", or the shared store and whether it answers ("redis (up)")."""
+        return "memory" if self.store is None else f"redis ({self.store.state})"
 
     def _region(self, region: str | None) -> str:
         if not region:
@@ -199,13 +209,32 @@ async def open_service(settings: Settings, unusable: ConfigurationError | None =
     """The one service of a process. Leaving it waits for paid requests still in flight, so their answers are
     not lost, then closes the HTTP connection pool (if a paid call ever opened one)."""
     async with AsyncExitStack() as resources:
+        store = None
+        if settings.redis_url is not None and settings.api_key is not None and unusable is None:
+            store = _open_store(settings)
+            resources.push_async_callback(store.aclose)
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
             try:
-                yield VinService(settings, tasks, resources, unusable=unusable)
+                yield VinService(settings, tasks, resources, unusable=unusable, store=store)
             except Exception as exc:
                 # Raised by the caller, not by a fetch (fetches never raise): re-raised below as it is,
                 # rather than wrapped in the task group's ExceptionGroup.
                 failure = exc
         if failure is not None:
             raise failure
+
+
+def _open_store(settings: Settings) -> RedisStore:
+    """The Redis store; imported only here, so a server without VIN_MCP_REDIS_URL never loads redis."""
+    from vin_mcp.autograb.client import RETRY_BUDGET_SECONDS
+    from vin_mcp.shared_store import RedisStore
+
+    assert settings.redis_url is not None
+    return RedisStore.from_url(
+        settings.redis_url.get_secret_value(),
+        settings.redis_password,
+        settings.api_key,
+        # The lock outlives the longest call (its retry budget, plus one last attempt's timeout).
+        lock_seconds=RETRY_BUDGET_SECONDS + settings.timeout + 1,
+    )

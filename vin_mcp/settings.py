@@ -7,8 +7,10 @@ naming the variable and what it accepts.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, get_args
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +57,17 @@ def _state_key(value: SecretStr | None) -> SecretStr | None:
             f"VIN_MCP_REQUEST_STATE_KEY is too short: use at least {MIN_STATE_KEY_BYTES} random bytes, "
             'e.g. the output of python -c "import secrets; print(secrets.token_hex(32))"'
         )
+    return value
+
+
+def _redis_url(value: SecretStr | None) -> SecretStr | None:
+    # A secret: the URL may hold the password, so the error never echoes it.
+    if value is None:
+        return None
+    if not value.get_secret_value().startswith(("redis://", "rediss://")):
+        raise ValueError("VIN_MCP_REDIS_URL must start with redis:// or rediss:// (TLS)")
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError("VIN_MCP_REDIS_URL needs the redis package: pip install 'vin-mcp[redis]'")
     return value
 
 
@@ -159,11 +172,26 @@ class Settings(EnvSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
         "WARNING", alias="VIN_MCP_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (--log-level wins)"
     )
+    redis_url: Annotated[
+        SecretStr | None, AfterValidator(lambda v: v and SecretStr(_redis_url(v.get_secret_value())))
+    ] = Field(
+        None,
+        alias="VIN_MCP_REDIS_URL",
+        description="redis:// or rediss:// URL: a cache and rate limit shared by replicas",
+    )
+    redis_password: SecretStr | None = Field(
+        None, alias="VIN_MCP_REDIS_PASSWORD", description="Redis password, if not in the URL"
+    )
     request_state_key: Annotated[SecretStr | None, AfterValidator(_state_key)] = Field(
         None,
         alias="VIN_MCP_REQUEST_STATE_KEY",
         description="seals a question's state so any HTTP replica can take the reply; same on every replica",
     )
+
+    def secrets(self) -> list[SecretStr | str | None]:
+        """Every secret a setting holds, for the redactor: the keys, and a password in the Redis URL."""
+        in_url = urlsplit(self.redis_url.get_secret_value()).password if self.redis_url else None
+        return [self.api_key, self.request_state_key, self.redis_password, self.redis_url, in_url]
 
     def base_url_for(self, region: str) -> str:
         return (self.base_url or DEFAULT_BASE_URLS[region]).rstrip("/")

@@ -148,6 +148,7 @@ class AutoGrabClient:
         failures = 0
         while True:
             attempt: tuple[int, httpx.Headers, bytes] | None = None
+            await self.pacer.sync()
             async with self.pacer.turn(deadline, MAX_RATE_LIMIT_WAIT_SECONDS, waits_left) as refusal:
                 if refusal is not None:
                     raise _rate_limited(refusal.wait)
@@ -172,6 +173,7 @@ class AutoGrabClient:
                     ) from exc
                 else:
                     self.pacer.learn(attempt[0], attempt[1])
+            await self.pacer.share()
             if attempt is None:
                 failures += 1
                 await self._backoff_or_raise(connect_failure, failures, deadline)

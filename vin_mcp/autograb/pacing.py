@@ -5,7 +5,8 @@ time its headers give (``Retry-After`` first, then ``Rate-Limit-Reset``), clampe
 that is missing, malformed, negative, NaN, infinite or absurd counts as absent, and then the window
 closes for the minimum. While it is closed no call sends; when it reopens one call goes first (the
 probe) and the others wait for its answer, so a crowd sends about one request per reopening rather
-than one per caller.
+than one per caller. With a ``SharedWindow`` (Redis, for replicas) a window one replica closes is
+closed for all of them, clamped the same way; when the store fails, each replica keeps its own view.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -81,6 +82,14 @@ def window_used_up(headers: httpx.Headers) -> bool:
     return remaining is not None and remaining <= 0
 
 
+class SharedWindow(Protocol):
+    """The window as every replica sees it (wall-clock seconds); failures are the store's to log."""
+
+    async def window_reopens_at(self) -> float | None: ...
+
+    async def close_window_until(self, reopens_at: float) -> None: ...
+
+
 @dataclass
 class Refusal:
     """Why a call may not send now, and how long until it may."""
@@ -97,7 +106,10 @@ class RateLimitPacer:
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Sleep = anyio.sleep,
+        shared: SharedWindow | None = None,
     ) -> None:
+        self._shared = shared
+        self._to_share: float | None = None
         self._monotonic = monotonic
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -115,6 +127,31 @@ class RateLimitPacer:
             wait = header_wait(headers, self._wall_clock()) or MIN_WAIT_SECONDS
             self._reopens_at = max(self._reopens_at, self._monotonic() + wait)
             self._probe_needed = True
+            if self._shared is not None:
+                self._to_share = self._wall_clock() + wait
+
+    async def sync(self) -> None:
+        """Take in a window another replica closed (before a turn). Never raises."""
+        if self._shared is None:
+            return
+        try:
+            reopens_at = await self._shared.window_reopens_at()
+        except Exception:  # the store logs its own outages; this replica keeps its own view
+            return
+        wait = min((reopens_at or 0.0) - self._wall_clock(), MAX_WAIT_SECONDS)
+        if wait > 0 and self._monotonic() + wait > self._reopens_at:
+            self._reopens_at = self._monotonic() + wait
+            self._probe_needed = True
+
+    async def share(self) -> None:
+        """Tell the other replicas about a window this one learned was closed (after ``learn``). Never raises."""
+        reopens_at, self._to_share = self._to_share, None
+        if self._shared is None or reopens_at is None:
+            return
+        try:
+            await self._shared.close_window_until(reopens_at)
+        except Exception:  # the store logs its own outages
+            return
 
     @asynccontextmanager
     async def turn(self, deadline: float, max_wait: float, waits_left: list[int]) -> AsyncIterator[Refusal | None]:

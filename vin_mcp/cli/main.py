@@ -142,7 +142,7 @@ def _main(args: argparse.Namespace) -> None:
         logger.error("%s", exc)
         settings, unusable = Settings.model_construct(), exc  # the defaults, without reading the environment again
     # Every record from every library passes the root handler, where the key is removed.
-    install_log_redaction(Redactor([settings.api_key]))
+    install_log_redaction(Redactor(settings.secrets()))
     if serving:
         try:
             _serve(args, settings, unusable)

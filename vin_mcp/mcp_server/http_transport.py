@@ -16,7 +16,6 @@ from typing import Any
 import anyio
 import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from sse_starlette.sse import AppStatus
 from starlette.requests import Request
@@ -26,8 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vin_mcp import __version__
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.http_settings import HttpSettings
-from vin_mcp.mcp_server.server import SERVER_NAME, create_server
-from vin_mcp.service import VinService
+from vin_mcp.mcp_server.server import SERVER_NAME, VinMcpServer, create_server
 from vin_mcp.settings import Settings
 
 HEALTH_PATH = "/health"
@@ -126,7 +124,7 @@ def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightR
     return app
 
 
-def _add_health_route(server: MCPServer[VinService], settings: Settings, http: HttpSettings) -> None:
+def _add_health_route(server: VinMcpServer, settings: Settings, http: HttpSettings) -> None:
     async def health(_: Request) -> Response:
         # Liveness only: probing AutoGrab here would bill the customer for every probe.
         body = {
@@ -135,6 +133,7 @@ def _add_health_route(server: MCPServer[VinService], settings: Settings, http: H
             "version": __version__,
             "mode": "online" if settings.api_key is not None else "offline (no AUTOGRAB_API_KEY)",
             "stateless": http.stateless,
+            "cache": server.service.cache_backend() if server.service is not None else "memory",
         }
         return Response(json.dumps(body), media_type="application/json")
 

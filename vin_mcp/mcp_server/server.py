@@ -57,6 +57,9 @@ class RedactionMiddleware:
 class VinMcpServer(MCPServer[VinService]):
     """The SDK's server, with argument errors said in one plain line instead of a pydantic report."""
 
+    # The service while the lifespan runs (for /health, which is not an MCP request).
+    service: VinService | None = None
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[VinService, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
@@ -68,7 +71,7 @@ class VinMcpServer(MCPServer[VinService]):
             raise
 
 
-def create_server(settings: Settings, unusable: ConfigurationError | None = None) -> MCPServer[VinService]:
+def create_server(settings: Settings, unusable: ConfigurationError | None = None) -> VinMcpServer:
     """The server; with ``unusable`` (a setting that could not be read) every tool call answers with it."""
 
     # Entered once per process on every transport (the streamable HTTP manager shares it across sessions).
@@ -77,9 +80,13 @@ def create_server(settings: Settings, unusable: ConfigurationError | None = None
         if unusable is None and settings.api_key is None:
             logger.warning("AUTOGRAB_API_KEY is not set: lookup_vin answers with the offline VIN decode only")
         async with open_service(settings, unusable) as service:
-            yield service
+            server.service = service
+            try:
+                yield service
+            finally:
+                server.service = None
 
-    server: MCPServer[VinService] = VinMcpServer(
+    server = VinMcpServer(
         SERVER_NAME,
         title=SERVER_TITLE,
         instructions=INSTRUCTIONS,
@@ -89,7 +96,7 @@ def create_server(settings: Settings, unusable: ConfigurationError | None = None
         log_level="WARNING",
         tools=build_tools(),
         middleware=[
-            RedactionMiddleware(Redactor([settings.api_key, settings.request_state_key])),
+            RedactionMiddleware(Redactor(settings.secrets())),
             CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES),
         ],
         # A question's state (the answer and the choices) travels sealed with the client's reply, so the
