@@ -10,6 +10,7 @@ from mcp import Client
 from pydantic import SecretStr
 
 from tests.fake_autograb import API_KEY, FakeAutoGrab
+from tests.redis_server import RedisServer
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
 
@@ -55,3 +56,17 @@ def settings(fake: FakeAutoGrab) -> Settings:
 async def connect(settings: Settings) -> AsyncIterator[Client]:
     async with Client(create_server(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> RedisServer:
+    """The session's Redis, emptied."""
+    redis_server.command("FLUSHALL")
+    return redis_server

@@ -4,12 +4,6 @@ elicitation callback, on both protocol eras, without the capability, and across 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import httpx2
@@ -27,6 +21,8 @@ from mcp.types import (
 )
 
 from tests import fake_autograb as fa
+from tests import replicas
+from tests.replicas import replica
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
 
@@ -237,37 +233,9 @@ async def test_the_question_quotes_hostile_vendor_text(fake: fa.FakeAutoGrab, se
 STATE_KEY = "k" * 40
 
 
-@contextmanager
-def replica(fake: fa.FakeAutoGrab, **env: str) -> Iterator[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRAB_", "VIN_MCP_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vin_mcp", "--transport", "http", "--port", "0"],
-        env={
-            **base,
-            "AUTOGRAB_API_KEY": fa.API_KEY,
-            "AUTOGRAB_BASE_URL": fake.url,
-            "VIN_MCP_HTTP_STATELESS": "true",
-            **env,
-        },
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        assert line.startswith("vin-mcp: listening on "), line
-        yield line.split()[3]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
-
-
 def http_client(url: str) -> Client:
     """Declares elicitation (the tests drive the rounds themselves, so the callback is never called)."""
-    return Client(
-        streamable_http_client(url, http_client=httpx2.AsyncClient(timeout=30)), elicitation_callback=Person()
-    )
+    return replicas.http_client(url, Person())
 
 
 async def test_the_reply_can_reach_another_replica_sharing_the_key(fake: fa.FakeAutoGrab) -> None:
@@ -276,7 +244,7 @@ async def test_the_reply_can_reach_another_replica_sharing_the_key(fake: fa.Fake
         replica(fake, VIN_MCP_REQUEST_STATE_KEY=STATE_KEY) as first,
         replica(fake, VIN_MCP_REQUEST_STATE_KEY=STATE_KEY) as second,
     ):
-        async with http_client(first) as asker, http_client(second) as other:
+        async with http_client(first.url) as asker, http_client(second.url) as other:
             assert asker.protocol_version == "2026-07-28"
             asked = await asker.session.call_tool("lookup_vin", args, allow_input_required=True)
             assert isinstance(asked, InputRequiredResult) and asked.request_state
@@ -295,7 +263,7 @@ async def test_the_reply_can_reach_another_replica_sharing_the_key(fake: fa.Fake
 async def test_without_a_shared_key_another_replica_refuses_the_reply(fake: fa.FakeAutoGrab) -> None:
     args = {"vin": fa.CANDIDATES}
     with replica(fake) as first, replica(fake) as second:
-        async with http_client(first) as asker, http_client(second) as other:
+        async with http_client(first.url) as asker, http_client(second.url) as other:
             asked = await asker.session.call_tool("lookup_vin", args, allow_input_required=True)
             assert isinstance(asked, InputRequiredResult)
             reply: InputResponses = {"vehicle": ElicitResult(action="accept", content={"choice": "3"})}
@@ -308,9 +276,9 @@ async def test_without_a_shared_key_another_replica_refuses_the_reply(fake: fa.F
 async def test_a_2025_client_over_stateless_http_gets_the_listed_answer(fake: fa.FakeAutoGrab) -> None:
     """Stateless HTTP cannot carry a mid-call question: no dead end, today's answer."""
     person = Person(choice="1")
-    with replica(fake) as url:
+    with replica(fake) as server:
         client = Client(
-            streamable_http_client(url, http_client=httpx2.AsyncClient(timeout=30)),
+            streamable_http_client(server.url, http_client=httpx2.AsyncClient(timeout=30)),
             mode="legacy",
             elicitation_callback=person,
         )

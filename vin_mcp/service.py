@@ -213,6 +213,7 @@ async def open_service(settings: Settings, unusable: ConfigurationError | None =
         if settings.redis_url is not None and settings.api_key is not None and unusable is None:
             store = _open_store(settings)
             resources.push_async_callback(store.aclose)
+            await store.connect()
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
             try:

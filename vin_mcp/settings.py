@@ -172,9 +172,7 @@ class Settings(EnvSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
         "WARNING", alias="VIN_MCP_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (--log-level wins)"
     )
-    redis_url: Annotated[
-        SecretStr | None, AfterValidator(lambda v: v and SecretStr(_redis_url(v.get_secret_value())))
-    ] = Field(
+    redis_url: Annotated[SecretStr | None, AfterValidator(_redis_url)] = Field(
         None,
         alias="VIN_MCP_REDIS_URL",
         description="redis:// or rediss:// URL: a cache and rate limit shared by replicas",

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 KEY_VERSION = "v1"
 OPERATION_SECONDS = 0.1
+CONNECT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 5.0
 _NAMESPACE_LABEL = b"vin-mcp/redis-namespace/v1"
 # Deletes the lock only if it is still ours (it may have expired and been taken by another replica).
@@ -75,7 +76,7 @@ class RedisStore:
             url,
             password=password.get_secret_value() if password is not None else None,
             socket_timeout=OPERATION_SECONDS,
-            socket_connect_timeout=OPERATION_SECONDS,
+            socket_connect_timeout=CONNECT_SECONDS,
             # One bounded try per operation: a retry would multiply the time a dead Redis costs a call.
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
@@ -87,6 +88,20 @@ class RedisStore:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+    async def connect(self) -> None:
+        """Open the first connection at start-up (connecting and the handshake take several round trips, more
+        than one operation's bound), and say at once if Redis is not there. Never raises."""
+        try:
+            with anyio.fail_after(CONNECT_SECONDS):
+                await self._redis.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.state = "down"
+            self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
+            logger.warning(
+                "Redis is unreachable (%s): answering from the local cache and AutoGrab until it is back",
+                type(exc).__name__,
+            )
 
     async def get(self, key: str) -> Entry | None:
         raw = await self._run(lambda: self._redis.get(self._prefix + "answer:" + key))
@@ -107,8 +122,9 @@ class RedisStore:
         """A token if this replica now fetches ``key``; None if another one is already fetching it."""
         token = secrets.token_hex(8)
         ms = int(self.lock_seconds * 1000)
-        taken = await self._run(lambda: self._redis.set(self._prefix + "lock:" + key, token, nx=True, px=ms))
-        return token if taken else None
+        # GET returns the holder's token, so a retried SET that had already gone through still finds it ours.
+        held = await self._run(lambda: self._redis.set(self._prefix + "lock:" + key, token, nx=True, px=ms, get=True))
+        return token if held is None or held == token.encode() else None
 
     async def unlock(self, key: str, token: str) -> None:
         await self._run(lambda: self._redis.eval(_UNLOCK, 1, self._prefix + "lock:" + key, token))
@@ -131,8 +147,14 @@ class RedisStore:
         if self.state == "down" and time.monotonic() < self._retry_at:
             raise StoreDown
         try:
-            with anyio.fail_after(OPERATION_SECONDS):
-                result = await operation()
+            try:
+                with anyio.fail_after(OPERATION_SECONDS):
+                    result = await operation()
+            except TimeoutError:
+                # Once more: a burst of requests can hold this process's event loop past the bound. A Redis
+                # that is really gone fails this try too, and is then left alone for RETRY_AFTER_SECONDS.
+                with anyio.fail_after(OPERATION_SECONDS):
+                    result = await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
             if self.state == "up":
