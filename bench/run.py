@@ -25,6 +25,7 @@ from bench.common import (
 )
 from bench.latency import measure_call_overhead
 from bench.memory import measure_cache
+from bench.shared import measure_shared_cache
 from bench.throughput import measure_http_throughput
 from bench.tokens import measure_tokens
 from bench.upstream import measure_upstream_calls
@@ -59,6 +60,7 @@ def main() -> None:
             lambda: anyio.run(measure_call_overhead, fake, sizes),
             lambda: anyio.run(_one, measure_http_throughput(fake, sizes)),
             lambda: anyio.run(measure_cache, fake, sizes),
+            lambda: anyio.run(measure_shared_cache, fake, sizes),
         ]
         rows: list[Row] = []
         for step in steps:

@@ -15,7 +15,9 @@ ALLOWED = {
     "vin_mcp.autograb": set(),
     "vin_mcp.answers": {"vin_mcp.vin", "vin_mcp.autograb.payloads"},
     "vin_mcp.cache": set(),
-    "vin_mcp.service": {"vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache"},
+    # The Redis store fills the cache's and the pacer's shared-state protocols.
+    "vin_mcp.shared_store": {"vin_mcp.cache"},
+    "vin_mcp.service": {"vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache", "vin_mcp.shared_store"},
     "vin_mcp.redaction": set(),
     # The lookup's arguments travel as one model, defined where the vendor request is made.
     "vin_mcp.mcp_server": {"vin_mcp.service", "vin_mcp.answers", "vin_mcp.redaction", "vin_mcp.autograb.requests"},
@@ -27,7 +29,14 @@ ALLOWED = {
         "vin_mcp.autograb.requests",
     },
 }
-NO_MCP = ("vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache", "vin_mcp.service")
+NO_MCP = (
+    "vin_mcp.vin",
+    "vin_mcp.autograb",
+    "vin_mcp.answers",
+    "vin_mcp.cache",
+    "vin_mcp.shared_store",
+    "vin_mcp.service",
+)
 
 
 def imports(path: Path) -> set[str]:

@@ -37,6 +37,13 @@ OPERATION_SECONDS = 0.1
 CONNECT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 5.0
 _NAMESPACE_LABEL = b"vin-mcp/redis-namespace/v1"
+# Takes the lock if it is free; answers the holder's token either way (SET NX GET needs Redis 7).
+_LOCK = """
+local holder = redis.call('get', KEYS[1])
+if holder then return holder end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
 # Deletes the lock only if it is still ours (it may have expired and been taken by another replica).
 _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 # Moves the shared window's reopening later, never earlier; the key expires when the window reopens.
@@ -122,9 +129,9 @@ class RedisStore:
         """A token if this replica now fetches ``key``; None if another one is already fetching it."""
         token = secrets.token_hex(8)
         ms = int(self.lock_seconds * 1000)
-        # GET returns the holder's token, so a retried SET that had already gone through still finds it ours.
-        held = await self._run(lambda: self._redis.set(self._prefix + "lock:" + key, token, nx=True, px=ms, get=True))
-        return token if held is None or held == token.encode() else None
+        # The holder's token comes back, so a retried try that had already gone through still finds it ours.
+        held = await self._run(lambda: self._redis.eval(_LOCK, 1, self._prefix + "lock:" + key, token, ms))
+        return token if held == token.encode() else None
 
     async def unlock(self, key: str, token: str) -> None:
         await self._run(lambda: self._redis.eval(_UNLOCK, 1, self._prefix + "lock:" + key, token))
