@@ -208,7 +208,7 @@ def test_options_override_environment() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"VIN_MCP_HTTP_HOST": "10.0.0.5"}, "without a bearer token"),
+        ({"VIN_MCP_HTTP_HOST": "10.0.0.5"}, "without authentication"),
         ({"VIN_MCP_HTTP_HOST": "0.0.0.0", "VIN_MCP_HTTP_TOKEN": TOKEN}, "VIN_MCP_HTTP_ALLOWED_HOSTS"),
         ({"VIN_MCP_HTTP_TOKEN": "short"}, "shorter than 16"),
         ({"VIN_MCP_HTTP_PORT": "http"}, "VIN_MCP_HTTP_PORT"),

@@ -162,6 +162,11 @@ class Settings(EnvSettings):
         10.0, alias="AUTOGRAB_TIMEOUT", ge=0.1, le=120, allow_inf_nan=False, description="seconds per request"
     )
     reference_id: str | None = Field(None, alias="AUTOGRAB_REFERENCE_ID", description="default usage tag")
+    reference_id_from: Literal["subject", "client_id"] | None = Field(
+        None,
+        alias="VIN_MCP_REFERENCE_ID_FROM",
+        description="usage tag from the caller's OAuth token: subject or client_id",
+    )
     cache_ttl: float = Field(
         86_400.0, alias="VIN_MCP_CACHE_TTL", ge=0, le=10**8, allow_inf_nan=False, description="seconds; 0 disables"
     )

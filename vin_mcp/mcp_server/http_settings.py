@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -38,6 +39,30 @@ class HttpSettings(EnvSettings):
     )
     allowed_hosts: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_HOSTS", description="Host names, comma-separated")
     allowed_origins: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_ORIGINS", description="Origins, comma-separated")
+    oauth_issuer: str | None = Field(
+        None, alias="VIN_MCP_OAUTH_ISSUER", description="OAuth authorization server (issuer URL) whose tokens to accept"
+    )
+    oauth_audience: str | None = Field(
+        None, alias="VIN_MCP_OAUTH_AUDIENCE", description="this server's public resource URL (the tokens' aud)"
+    )
+    oauth_jwks_url: str | None = Field(
+        None, alias="VIN_MCP_OAUTH_JWKS_URL", description="the issuer's signing keys (default: from its metadata)"
+    )
+    oauth_scopes: Names = Field(
+        ("vin:lookup",), alias="VIN_MCP_OAUTH_SCOPES", description="scopes a token must carry, comma-separated"
+    )
+
+    @field_validator("oauth_issuer", "oauth_audience", "oauth_jwks_url")
+    @classmethod
+    def _https(cls, url: str | None) -> str | None:
+        # Plain http only to this machine (a local issuer while testing): anything else would let a network
+        # attacker swap the keys.
+        if url is not None:
+            parts = urlsplit(url)
+            local = parts.scheme == "http" and is_loopback(parts.hostname or "")
+            if not (parts.scheme == "https" or local) or not parts.netloc:
+                raise ValueError("use an https:// URL (http:// only for 127.0.0.1 or localhost)")
+        return url
 
     @field_validator("path")
     @classmethod
@@ -55,10 +80,19 @@ class HttpSettings(EnvSettings):
 
     @model_validator(mode="after")
     def _safe(self) -> Self:
-        if not self.loopback_only and self.token is None:
+        if (self.oauth_issuer is None) != (self.oauth_audience is None):
+            raise ValueError("Set VIN_MCP_OAUTH_ISSUER and VIN_MCP_OAUTH_AUDIENCE together (OAuth needs both).")
+        if self.oauth and self.token is not None:
             raise ValueError(
-                f"Refusing to listen on {self.host} without a bearer token: set VIN_MCP_HTTP_TOKEN "
-                f"({TOKEN_ADVICE}), or listen on 127.0.0.1."
+                "Set either VIN_MCP_HTTP_TOKEN (one shared token) or VIN_MCP_OAUTH_ISSUER (each person's own "
+                "token), not both."
+            )
+        if self.oauth_jwks_url is not None and not self.oauth:
+            raise ValueError("VIN_MCP_OAUTH_JWKS_URL needs VIN_MCP_OAUTH_ISSUER and VIN_MCP_OAUTH_AUDIENCE.")
+        if not self.loopback_only and self.token is None and not self.oauth:
+            raise ValueError(
+                f"Refusing to listen on {self.host} without authentication: set VIN_MCP_HTTP_TOKEN "
+                f"({TOKEN_ADVICE}) or VIN_MCP_OAUTH_ISSUER, or listen on 127.0.0.1."
             )
         if self.wildcard_bind and not self.allowed_hosts:
             raise ValueError(
@@ -67,6 +101,10 @@ class HttpSettings(EnvSettings):
                 "refused to stop DNS-rebinding attacks."
             )
         return self
+
+    @property
+    def oauth(self) -> bool:
+        return self.oauth_issuer is not None and self.oauth_audience is not None
 
     @property
     def loopback_only(self) -> bool:

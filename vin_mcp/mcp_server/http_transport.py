@@ -106,8 +106,8 @@ class InFlightRequests:
 
 
 def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightRequests | None = None) -> ASGIApp:
-    """The ASGI app: MCP at ``http.path``, ``/health`` for probes, bearer token when configured."""
-    server = create_server(settings)
+    """The ASGI app: MCP at ``http.path``, ``/health`` for probes, a bearer token or OAuth when configured."""
+    server = create_server(settings, **_oauth(http)) if http.oauth else create_server(settings)
     if in_flight is not None:
         server.middleware.append(in_flight)
     _add_health_route(server, settings, http)
@@ -122,6 +122,24 @@ def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightR
     if http.token is not None:
         app = BearerTokenMiddleware(app, http.token.get_secret_value(), http.path)
     return app
+
+
+def _oauth(http: HttpSettings) -> dict[str, Any]:
+    """OAuth resource-server mode: the SDK's discovery and 401/403 answers, our JWT checks (``oauth``)."""
+    from mcp.server.auth.settings import AuthSettings
+    from pydantic import AnyHttpUrl
+
+    from vin_mcp.mcp_server.oauth import JwtVerifier
+
+    assert http.oauth_issuer is not None and http.oauth_audience is not None
+    auth = AuthSettings(
+        issuer_url=AnyHttpUrl(http.oauth_issuer),
+        resource_server_url=AnyHttpUrl(http.oauth_audience),
+        required_scopes=list(http.oauth_scopes),
+        # The verifier checks aud itself, exactly (RFC 8707), before the SDK sees the token.
+        validate_token_resource=False,
+    )
+    return {"auth": auth, "token_verifier": JwtVerifier(http.oauth_issuer, http.oauth_audience, http.oauth_jwks_url)}
 
 
 def _add_health_route(server: VinMcpServer, settings: Settings, http: HttpSettings) -> None:

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -71,8 +73,15 @@ class VinMcpServer(MCPServer[VinService]):
             raise
 
 
-def create_server(settings: Settings, unusable: ConfigurationError | None = None) -> VinMcpServer:
-    """The server; with ``unusable`` (a setting that could not be read) every tool call answers with it."""
+def create_server(
+    settings: Settings,
+    unusable: ConfigurationError | None = None,
+    *,
+    auth: AuthSettings | None = None,
+    token_verifier: TokenVerifier | None = None,
+) -> VinMcpServer:
+    """The server; with ``unusable`` (a setting that could not be read) every tool call answers with it.
+    ``auth`` and ``token_verifier``: OAuth resource-server mode (the HTTP transport)."""
 
     # Entered once per process on every transport (the streamable HTTP manager shares it across sessions).
     @asynccontextmanager
@@ -106,5 +115,7 @@ def create_server(settings: Settings, unusable: ConfigurationError | None = None
             if settings.request_state_key
             else None
         ),
+        auth=auth,
+        token_verifier=token_verifier,
     )
     return server

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -81,6 +82,7 @@ async def lookup_vin(
                 region=region,
                 include_extended_data=include_extended_data,
                 prefer_more_results=prefer_more_results,
+                reference_id=_caller_tag(service),
             )
         ),
     )
@@ -107,6 +109,16 @@ async def get_factory_build_data(
         "get_factory_build_data", service.build_data(vin, region, search=search, limit=limit, offset=offset)
     )
     return _result(render_build_data(answer), answer.dump())
+
+
+def _caller_tag(service: VinService) -> str | None:
+    """The usage tag AutoGrab stores with the search, from the caller's OAuth token (VIN_MCP_REFERENCE_ID_FROM),
+    so billing can be traced to a person or an app; None leaves AUTOGRAB_REFERENCE_ID."""
+    source, token = service.settings.reference_id_from, get_access_token()
+    if source is None or token is None:
+        return None
+    tag = token.subject if source == "subject" else token.client_id
+    return tag[:100] if tag else None
 
 
 def _service(ctx: VinContext) -> VinService:
