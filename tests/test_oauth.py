@@ -185,6 +185,7 @@ HEADERS = {"content-type": "application/json", "accept": "application/json, text
 def test_discovery_401_403_and_an_open_health_probe(issuer: Issuer, port: int, fake: fa.FakeAutoGrab) -> None:
     with oauth_server(issuer, port, fake) as base:
         metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource/mcp").json()
+        at_root = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
         missing = httpx.post(f"{base}/mcp", json=INITIALIZE, headers=HEADERS)
         forged = httpx.post(f"{base}/mcp", json=INITIALIZE, headers={**HEADERS, "authorization": "Bearer x.y.z"})
         expired_token = issuer.mint(exp=int(time.time()) - 600)
@@ -200,7 +201,7 @@ def test_discovery_401_403_and_an_open_health_probe(issuer: Issuer, port: int, f
         valid = httpx.post(
             f"{base}/mcp", json=INITIALIZE, headers={**HEADERS, "authorization": f"Bearer {issuer.mint()}"}
         )
-    assert metadata["resource"] == issuer.audience
+    assert metadata["resource"] == issuer.audience and at_root == metadata
     # The SDK writes a path-less issuer with a trailing slash (URL normalisation); one with a path is kept as is.
     assert [url.rstrip("/") for url in metadata["authorization_servers"]] == [issuer.url]
     assert metadata["scopes_supported"] == [SCOPE]

@@ -29,6 +29,7 @@ from vin_mcp.mcp_server.server import SERVER_NAME, VinMcpServer, create_server
 from vin_mcp.settings import Settings
 
 HEALTH_PATH = "/health"
+ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 # Let in-flight tool calls finish on shutdown, but do not wait on idle SSE streams forever.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -108,6 +109,8 @@ class InFlightRequests:
 def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightRequests | None = None) -> ASGIApp:
     """The ASGI app: MCP at ``http.path``, ``/health`` for probes, a bearer token or OAuth when configured."""
     server = create_server(settings, **_oauth(http)) if http.oauth else create_server(settings)
+    if http.oauth:
+        _add_root_resource_metadata(server, http)
     if in_flight is not None:
         server.middleware.append(in_flight)
     _add_health_route(server, settings, http)
@@ -140,6 +143,22 @@ def _oauth(http: HttpSettings) -> dict[str, Any]:
         validate_token_resource=False,
     )
     return {"auth": auth, "token_verifier": JwtVerifier(http.oauth_issuer, http.oauth_audience, http.oauth_jwks_url)}
+
+
+def _add_root_resource_metadata(server: VinMcpServer, http: HttpSettings) -> None:
+    """The SDK serves the metadata where RFC 9728 puts it for a resource with a path
+    (``/.well-known/oauth-protected-resource/mcp``); some clients look only at the root: the same there."""
+    from mcp.server.auth.routes import create_protected_resource_routes
+    from pydantic import AnyHttpUrl
+
+    assert http.oauth_issuer is not None and http.oauth_audience is not None
+    (route,) = create_protected_resource_routes(
+        resource_url=AnyHttpUrl(http.oauth_audience),
+        authorization_servers=[AnyHttpUrl(http.oauth_issuer)],
+        scopes_supported=list(http.oauth_scopes),
+    )
+    if route.path != ROOT_RESOURCE_METADATA:
+        server.custom_route(ROOT_RESOURCE_METADATA, methods=["GET", "OPTIONS"])(route.endpoint)
 
 
 def _add_health_route(server: VinMcpServer, settings: Settings, http: HttpSettings) -> None:
