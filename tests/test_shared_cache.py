@@ -110,6 +110,16 @@ async def test_two_api_keys_on_one_redis_share_nothing(fake: fa.FakeAutoGrab, re
         assert hashlib.sha256(key.encode()).hexdigest()[:32].encode() not in dump
 
 
+async def test_a_flushed_redis_is_a_miss_not_an_error(fake: fa.FakeAutoGrab, redis: RedisServer) -> None:
+    async with replicas(shared(fake, redis), shared(fake, redis)) as (one, two):
+        await one.lookup(fa.RICH)
+        redis.command("FLUSHALL")
+        answer = await two.lookup(fa.RICH)  # gone from Redis, not in this replica's memory: paid again
+        again = await one.lookup(fa.RICH)  # still in the first replica's own memory
+    assert answer.vehicle is not None and again.from_cache_fetched_at is not None
+    assert len(fake.calls(fa.RICH)) == 2 and one.cache_backend() == two.cache_backend() == "redis (up)"
+
+
 async def test_a_rate_limit_learned_by_one_replica_holds_back_the_others(
     fake: fa.FakeAutoGrab, redis: RedisServer
 ) -> None:
