@@ -39,10 +39,10 @@ MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, 
 
 
 @contextmanager
-def serving(settings: Settings, http: HttpSettings) -> Iterator[str]:
-    """The real uvicorn server in a thread, on a free loopback port; yields the base URL."""
-    config = uvicorn_config(create_http_app(settings, http), http.model_copy(update={"port": 0}), "WARNING")
-    sock = bind_socket("127.0.0.1", 0)
+def serving(settings: Settings, http: HttpSettings, *, port: int = 0) -> Iterator[str]:
+    """The real uvicorn server in a thread, on loopback (a free port by default); yields the base URL."""
+    config = uvicorn_config(create_http_app(settings, http), http.model_copy(update={"port": port}), "WARNING")
+    sock = bind_socket("127.0.0.1", port)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

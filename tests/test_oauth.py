@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -25,9 +23,10 @@ from tests import fake_autograb as fa
 from tests.conftest import make_settings
 from tests.oauth_issuer import SCOPE, Issuer
 from tests.redis_server import free_port
+from tests.test_http import INITIALIZE, serving
+from tests.test_http import MCP_HEADERS as HEADERS
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.mcp_server.http_settings import HttpSettings
-from vin_mcp.mcp_server.http_transport import bind_socket, create_http_app, uvicorn_config
 from vin_mcp.mcp_server.oauth import JwtVerifier
 
 pytestmark = pytest.mark.anyio
@@ -156,30 +155,8 @@ async def test_the_keys_can_be_named_directly(issuer: Issuer) -> None:
 @contextmanager
 def oauth_server(issuer: Issuer, port: int, fake: fa.FakeAutoGrab, **settings: Any) -> Iterator[str]:
     http = HttpSettings.from_env({}, oauth_issuer=issuer.url, oauth_audience=issuer.audience)
-    app = create_http_app(make_settings(fake, **settings), http)
-    server = uvicorn.Server(uvicorn_config(app, http.model_copy(update={"port": port}), "WARNING"))
-    sock = bind_socket("127.0.0.1", port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}
-HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    with serving(make_settings(fake, **settings), http, port=port) as base:
+        yield base
 
 
 def test_discovery_401_403_and_an_open_health_probe(issuer: Issuer, port: int, fake: fa.FakeAutoGrab) -> None:
@@ -284,19 +261,3 @@ def test_oauth_alone_may_listen_beyond_loopback() -> None:
         }
     )
     assert http.oauth and http.oauth_scopes == ("vin:lookup",)
-
-
-def test_oauth_is_not_imported_without_it() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from vin_mcp.mcp_server.http_transport import create_http_app\n"
-        "from vin_mcp.mcp_server.http_settings import HttpSettings\n"
-        "from vin_mcp.settings import Settings\n"
-        "create_http_app(Settings(), HttpSettings())\n"
-        "print('vin_mcp.mcp_server.oauth' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "False", done.stderr

@@ -114,11 +114,37 @@ def test_the_package_main_runs_as_a_file() -> None:
     assert done.returncode == 0 and done.stdout.startswith("vin-mcp "), done.stderr
 
 
-def test_starting_the_server_imports_no_http_client() -> None:
-    """httpx (and its TLS set-up) waits for the first paid call; the SDK itself uses httpx2."""
-    code = "import sys, vin_mcp.cli.main, vin_mcp.mcp_server.server; print('httpx' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "False", done.stderr
+# What a process does, and modules it must not have loaded by then (each costs start-up time or is optional).
+NOT_LOADED = [
+    # httpx (and its TLS set-up) waits for the first paid call; the SDK itself uses httpx2.
+    ("import vin_mcp.cli.main, vin_mcp.mcp_server.server", ["httpx"]),
+    # Redis only with VIN_MCP_REDIS_URL, even once a paid call has built the AutoGrab client.
+    (
+        "import anyio\n"
+        "from pydantic import SecretStr\n"
+        "from vin_mcp.service import open_service\n"
+        "from vin_mcp.settings import Settings\n"
+        "async def main():\n"
+        "    async with open_service(Settings(api_key=SecretStr('sec_x'))) as service: service.client()\n"
+        "anyio.run(main)",
+        ["redis", "vin_mcp.shared_store"],
+    ),
+    # The JWT checks only in OAuth mode.
+    (
+        "from vin_mcp.mcp_server.http_transport import create_http_app\n"
+        "from vin_mcp.mcp_server.http_settings import HttpSettings\n"
+        "from vin_mcp.settings import Settings\n"
+        "create_http_app(Settings(), HttpSettings())",
+        ["jwt", "vin_mcp.mcp_server.oauth"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "modules"), NOT_LOADED, ids=["server", "no-redis", "no-oauth"])
+def test_optional_and_slow_modules_load_only_when_needed(code: str, modules: list[str]) -> None:
+    check = f"{code}\nimport sys\nprint([m for m in {modules!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 # A byte-for-byte copy of the MCP Registry's published schema; its SHA-256 is that of the live file.

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -286,21 +284,6 @@ async def test_a_crashed_lock_holder_is_replaced_when_its_lock_expires(
     assert answer.vehicle is not None and answer.from_cache_fetched_at is None  # it paid, once the lock went
     assert 20 < waited < 40
     assert len(fake.calls(fa.RICH)) == 2  # the dead replica's request (billed) and the survivor's
-
-
-def test_without_a_redis_url_redis_is_never_imported() -> None:
-    code = (
-        "import sys, anyio\n"
-        "from vin_mcp.service import open_service\n"
-        "from vin_mcp.settings import Settings\n"
-        "from pydantic import SecretStr\n"
-        "async def main():\n"
-        "    async with open_service(Settings(api_key=SecretStr('sec_x'))) as s: s.client()\n"
-        "anyio.run(main)\n"
-        "print('redis' in sys.modules, 'vin_mcp.shared_store' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "False False", done.stderr
 
 
 @pytest.mark.parametrize(
