@@ -14,7 +14,6 @@ from vin_mcp import __version__
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from vin_mcp.errors import ConfigurationError
-from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.settings import LOG_LEVELS, REGIONS, EnvSettings, Settings
@@ -34,6 +33,8 @@ modes:
 
 def _settings_help() -> str:
     """The environment variables, listed from the settings' own fields."""
+    from vin_mcp.mcp_server.http_settings import HttpSettings
+
     sections: list[tuple[str, type[EnvSettings]]] = [
         ("settings (environment)", Settings),
         ("HTTP settings (environment; options win)", HttpSettings),
@@ -54,12 +55,13 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
                 _refuse(f"{message} (see vin-mcp --help)", as_json=True)
             super().error(message)
 
-    parser = Parser(
-        prog="vin-mcp",
-        description=MODES,
-        epilog=_settings_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    class TopParser(Parser):
+        def format_help(self) -> str:
+            # The variables are listed from the settings models, built only when help is asked for.
+            self.epilog = _settings_help()
+            return super().format_help()
+
+    parser = TopParser(prog="vin-mcp", description=MODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"vin-mcp {__version__}")
     parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="default: VIN_MCP_LOG_LEVEL or WARNING")
     serving = parser.add_argument_group("serving")
@@ -83,7 +85,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     # Also accepted after the command; SUPPRESS keeps a value given before it.
     one_vin.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
 
-    commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}")
+    commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}", parser_class=Parser)
 
     def command(name: str, summary: str, tool: str) -> argparse.ArgumentParser:
         return commands.add_parser(
@@ -215,6 +217,7 @@ def _serve(args: argparse.Namespace, settings: Settings, unusable: Configuration
             signal.signal(signal.SIGINT, _leave_on_ctrl_c)
         create_server(settings, unusable).run()
     else:
+        from vin_mcp.mcp_server.http_settings import HttpSettings
         from vin_mcp.mcp_server.http_transport import serve_http
 
         http = HttpSettings.from_env(host=args.host, port=args.port, path=args.path, stateless=args.stateless)

@@ -18,7 +18,6 @@ from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
-from vin_mcp.mcp_server.questions import ask, from_reply
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
 
 logger = logging.getLogger(__name__)
@@ -70,6 +69,9 @@ async def lookup_vin(
 ) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
     # The client's retry with the person's reply to a question this tool asked (2026-07-28): answered from
     # the sealed state, without asking AutoGrab again.
+    # Loaded on the first lookup, not while the server starts.
+    from vin_mcp.mcp_server.questions import ask, from_reply
+
     replying = ctx.request_state is not None
     if replying and (settled := await _run("lookup_vin", from_reply(ctx))) is not None:
         return _result(render_lookup(settled), settled.dump())

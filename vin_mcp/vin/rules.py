@@ -13,7 +13,6 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from vininfo.dicts import COUNTRIES, REGIONS, WMI
 
 from vin_mcp.errors import InvalidVinError
 from vin_mcp.vin.makes import WMI_CORRECTIONS
@@ -133,6 +132,9 @@ def model_years(vin: str) -> tuple[list[int], str]:
 
 def decode_vin(vin: str) -> VinDecode:
     """Decode a VIN that ``validate_vin`` accepted."""
+    # vininfo's tables load on the first decode, not while the server starts (about 5 ms).
+    from vininfo.dicts import COUNTRIES, REGIONS
+
     north_american = is_north_american(vin)
     expected = compute_check_digit(vin)
     if vin[8] == expected:
@@ -160,6 +162,8 @@ def wmi_manufacturer(wmi: str) -> str | None:
     """The brand registered for a WMI: vininfo's table, with our sourced corrections on top."""
     if wmi in WMI_CORRECTIONS:
         return WMI_CORRECTIONS[wmi]
+    from vininfo.dicts import WMI
+
     entry = WMI.get(wmi) or WMI.get(wmi[:2])
     if entry is None:
         return None
