@@ -153,14 +153,11 @@ class SingleFlightCache(Generic[M]):
         try:
             if self._shared is not None:
                 entry, value = await self._through_store(self._shared, _store_key(key), fetch)
-                flight.data, flight.fetched_at, flight.paid = entry.data, entry.fetched_at, value is not None
-                self._store(key, value or self._model.model_validate_json(entry.data), flight)
             else:
                 value = await fetch()
-                flight.data = value.model_dump_json(exclude_defaults=True).encode()
-                flight.fetched_at = self._wall_clock()
-                flight.paid = True
-                self._store(key, value, flight)
+                entry = self._entry(value)
+            flight.data, flight.fetched_at, flight.paid = entry.data, entry.fetched_at, value is not None
+            self._store(key, value if value is not None else self._model.model_validate_json(entry.data), flight)
         except Exception as exc:  # shared with the waiting callers, who each raise it
             flight.error = exc
         except BaseException:

@@ -107,12 +107,7 @@ class RedisStore:
             with anyio.fail_after(CONNECT_SECONDS):
                 await self._redis.ping()
         except (RedisError, OSError, TimeoutError) as exc:
-            self.state = "down"
-            self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-            logger.warning(
-                "Redis is unreachable (%s): answering from the local cache and AutoGrab until it is back",
-                type(exc).__name__,
-            )
+            self._went_down(exc)
 
     async def get(self, key: str) -> Entry | None:
         raw = await self._run(lambda: self._redis.get(self._prefix + "answer:" + key))
@@ -160,18 +155,22 @@ class RedisStore:
         try:
             result = await self._bounded(operation)
         except (RedisError, OSError, TimeoutError) as exc:
-            self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-            if self.state == "up":
-                self.state = "down"
-                logger.warning(
-                    "Redis is unreachable (%s): answering from the local cache and AutoGrab until it is back",
-                    type(exc).__name__,
-                )
+            self._went_down(exc)
             raise StoreDown from None
         if self.state == "down":
             self.state = "up"
             logger.warning("Redis is reachable again: the shared cache is back in use")
         return result
+
+    def _went_down(self, exc: BaseException) -> None:
+        """One WARNING per outage; the store is left alone for RETRY_AFTER_SECONDS."""
+        self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
+        if self.state == "up":
+            self.state = "down"
+            logger.warning(
+                "Redis is unreachable (%s): answering from the local cache and AutoGrab until it is back",
+                type(exc).__name__,
+            )
 
     @staticmethod
     async def _bounded(operation: Callable[[], Awaitable[T]]) -> T:
