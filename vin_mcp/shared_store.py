@@ -86,7 +86,8 @@ class RedisStore:
         client = Redis.from_url(
             url,
             password=password.get_secret_value() if password is not None else None,
-            socket_timeout=OPERATION_SECONDS,
+            # No socket_timeout: redis-py's own would raise its TimeoutError inside our bound, which a busy event
+            # loop must not turn into an outage (see _bounded); every operation runs under fail_after instead.
             socket_connect_timeout=CONNECT_SECONDS,
             # One bounded try per operation: a retry would multiply the time a dead Redis costs a call.
             retry=Retry(NoBackoff(), 0),
