@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import httpx2
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from mcp import Client
@@ -21,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests import fake_autograb as fa
 from tests.conftest import make_settings
-from tests.oauth_issuer import SCOPE, Issuer
+from tests.oauth_issuer import SCOPE, Issuer, SigningKey
 from tests.redis_server import free_port
 from tests.test_http import INITIALIZE, serving
 from tests.test_http import MCP_HEADERS as HEADERS
@@ -142,6 +143,22 @@ async def test_a_flood_of_unknown_kids_cannot_hammer_the_issuer(issuer: Issuer) 
     for n in range(200):
         assert await checker.verify_token(issuer.mint(kid=f"forged-{n}")) is None
     assert issuer.jwks_fetches <= 2  # the first, and at most one refetch per 30 s
+
+
+async def test_metadata_naming_another_issuer_is_not_trusted(issuer: Issuer, caplog: pytest.LogCaptureFixture) -> None:
+    """The same server under another name: its metadata's issuer is not the configured one (RFC 8414 §3.3)."""
+    elsewhere = issuer.url.replace("127.0.0.1", "localhost")
+    token = issuer.mint(iss=elsewhere)
+    assert await JwtVerifier(elsewhere, issuer.audience).verify_token(token) is None
+    assert issuer.jwks_fetches == 0
+    assert any("Could not fetch the issuer's signing keys" in m for m in caplog.messages)
+
+
+async def test_an_unreachable_issuer_refuses_tokens_without_raising(caplog: pytest.LogCaptureFixture) -> None:
+    gone = f"http://127.0.0.1:{free_port()}"
+    token = jwt.encode({"iss": gone, "aud": "x", "exp": 9_999_999_999}, SigningKey("RSA").private, algorithm="RS256")
+    assert await JwtVerifier(gone, "x").verify_token(token) is None
+    assert any("Could not fetch the issuer's signing keys (ValueError: no metadata" in m for m in caplog.messages)
 
 
 async def test_the_keys_can_be_named_directly(issuer: Issuer) -> None:

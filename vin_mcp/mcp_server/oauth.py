@@ -115,7 +115,7 @@ class JwtVerifier:
             try:
                 self._keys = await self._fetch_keys()
             except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                logger.warning("Could not fetch the issuer's signing keys (%s)", type(exc).__name__)
+                logger.warning("Could not fetch the issuer's signing keys (%s: %s)", type(exc).__name__, exc)
                 return None
         return self._find(kid)
 
@@ -150,7 +150,7 @@ class JwtVerifier:
                 continue
             if metadata.get("issuer") == self.issuer and isinstance(metadata.get("jwks_uri"), str):
                 return str(metadata["jwks_uri"])
-        raise ValueError("no metadata naming this issuer and its jwks_uri")
+        raise ValueError(f"no metadata at the issuer's well-known addresses names {self.issuer} and its jwks_uri")
 
 
 async def _json(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
