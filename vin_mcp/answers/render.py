@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, VinFacts, WriteOff
-from vin_mcp.answers.wording import quote
+from vin_mcp.answers.wording import USER_REJECTED, quote
 
 _STATUS_LINES = {
     "matched": "matched",
@@ -20,6 +20,9 @@ _STATUS_LINES = {
     "vin_decode_only": "offline VIN decode only",
     "user_confirmed": "confirmed by the user",
 }
+
+
+UNCONFIRMED_LABEL = "Unconfirmed match (not the vehicle unless the user confirms)"
 
 
 def render_lookup(answer: LookupAnswer) -> str:
@@ -34,9 +37,10 @@ def render_lookup(answer: LookupAnswer) -> str:
     if answer.vehicle:
         lines.extend(_vehicle_lines("Vehicle", answer.vehicle))
     if answer.unconfirmed_vehicle:
-        lines.extend(
-            _vehicle_lines("Unconfirmed match (not the vehicle unless the user confirms)", answer.unconfirmed_vehicle)
-        )
+        # After the person said no, "unless the user confirms" would invite asking them again.
+        rejected = answer.confidence.reasons[:1] == [USER_REJECTED]
+        label = "AutoGrab's match, which the user rejected" if rejected else UNCONFIRMED_LABEL
+        lines.extend(_vehicle_lines(label, answer.unconfirmed_vehicle))
     if answer.candidates:
         lines.append("Candidates (best first):")
         lines.extend(f"{i}. {quote(line)}" for i, line in enumerate(answer.candidates, start=1))

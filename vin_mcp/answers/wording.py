@@ -124,8 +124,10 @@ def finding_sentence(finding: Finding) -> str:
         case "user_none":
             return f"The user said none of the {_count(v[0], 'listed vehicle')} is theirs."
         case "user_rejected":
-            return "The user said it is not their vehicle."
+            return USER_REJECTED
 
+
+USER_REJECTED = "The user said it is not their vehicle."
 
 # The questions put to the person (elicitation, or the command line's prompt): plain words, API text quoted.
 PICK_TITLE = "Which vehicle is it?"
