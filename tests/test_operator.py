@@ -109,7 +109,7 @@ def test_a_bad_setting_reaches_the_assistant_in_stdio_mode(fake: fa.FakeAutoGrab
         result = answers[id_]["result"]
         assert result["isError"]
         (block,) = result["content"]
-        assert "VIN_MCP_CACHE_TTL is 'a day'; use a number from 0 to 1e+08." in block["text"]
+        assert "VIN_MCP_CACHE_TTL is 'a day'; use a number from 0 to 100000000." in block["text"]
         assert "restart" in block["text"] and "\n" not in block["text"]
     assert "ERROR vin_mcp: VIN_MCP_CACHE_TTL is 'a day'" in stderr
     assert fake.calls() == [] and status == 0

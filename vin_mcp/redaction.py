@@ -3,53 +3,78 @@
 The key is never put in a message on purpose, but the upstream is not ours: an API that echoes the key
 in an error, a header or a field must not make vin-mcp pass it on. One ``Redactor`` is applied where
 output leaves (the MCP middleware, the CLI printer, the log handler), and it catches the key in any
-letter case, URL-encoded, and any leading part of it of ``MIN_PREFIX`` characters or more.
+letter case, URL-encoded, any leading part of it of ``MIN_PREFIX`` characters or more, and any ``MIN_RUN``
+characters of it in a row (a key shown masked, or cut).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from pydantic import SecretStr
 
-# Shorter fragments ("sec_") are common words of the key format, not secrets.
+# A leading part of a secret this long is removed ("sec_" alone is a common word of the key format)...
 MIN_PREFIX = 8
+# ...and so is any run of this many of its characters, wherever it starts (a key shown masked, "****xyz…").
+MIN_RUN = 12
+# Text is probed at every GRAM-th position for a GRAM-character piece of a secret: any run of MIN_PREFIX or
+# more characters covers one such aligned piece, so nothing is missed, and a text without one costs a few
+# dictionary look-ups per hundred characters.
+GRAM = 4
 REDACTED = "[redacted]"
+# Keys and their URL-encoded forms are ASCII: folding ASCII case keeps every index of the text where it was.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _prefix_pattern(secret: str) -> str:
-    """A regex for ``secret[:MIN_PREFIX]`` followed by as much more of the secret as is there."""
-    tail = ""
-    for char in reversed(secret[MIN_PREFIX:]):
-        tail = f"(?:{re.escape(char)}{tail})?"
-    return re.escape(secret[:MIN_PREFIX]) + tail
+def _every_symbol_encoded(value: str) -> str:
+    """The form a URL encoder that also encodes unreserved symbols gives ("sec%5F…" for "sec_…")."""
+    return "".join(c if c.isascii() and c.isalnum() else "".join(f"%{b:02X}" for b in c.encode()) for c in value)
 
 
 class Redactor:
-    """Replaces every form of the given secrets with ``[redacted]``; a no-op without secrets."""
+    """Replaces every form of the given secrets with ``[redacted]``; a no-op without secrets.
+
+    A form is the secret itself, URL-encoded (with or without its symbols), or form-encoded, in any ASCII letter
+    case; what is removed is
+    a whole form, its first ``MIN_PREFIX`` or more characters, or any ``MIN_RUN`` or more of them in a row.
+    """
 
     def __init__(self, secrets: Iterable[SecretStr | str | None] = ()) -> None:
         values = {s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets if s}
-        forms = {form for value in values for form in (value, quote(value, safe=""), quote_plus(value))}
-        patterns = [_prefix_pattern(form) if len(form) >= MIN_PREFIX else re.escape(form) for form in forms if form]
-        # One regex per form: an alternation would stop at the first form that matches (often only the
-        # shared prefix of another form), so the spans of every form are merged instead.
-        self._patterns = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
-        self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+        forms = {
+            form.translate(_ASCII_LOWER)
+            for value in values
+            for form in (value, quote(value, safe=""), quote_plus(value), _every_symbol_encoded(value))
+            if form
+        }
+        self._forms = sorted(form for form in forms if len(form) >= MIN_PREFIX)
+        self._short = sorted(form for form in forms if len(form) < MIN_PREFIX)
+        self._grams: dict[str, list[tuple[str, int]]] = {}
+        for form in self._forms:
+            for offset in range(len(form) - GRAM + 1):
+                self._grams.setdefault(form[offset : offset + GRAM], []).append((form, offset))
+        self.active = bool(forms)
 
     def __repr__(self) -> str:
-        return f"Redactor(active={self._pattern is not None})"
+        return f"Redactor(active={self.active})"
 
     def text(self, text: str) -> str:
-        if self._pattern is None or self._pattern.search(text) is None:
+        if not self.active:
             return text
-        spans = sorted(match.span() for pattern in self._patterns for match in pattern.finditer(text))
+        low = text.translate(_ASCII_LOWER)
+        spans = self._runs(low)
+        for form in self._short:
+            start = low.find(form)
+            while start != -1:
+                spans.append((start, start + len(form)))
+                start = low.find(form, start + 1)
+        if not spans:
+            return text
         pieces, end = [], 0
-        for start, stop in spans:
+        for start, stop in sorted(spans):
             if start > end:
                 pieces.append(text[end:start])
             if stop > end:
@@ -59,9 +84,31 @@ class Redactor:
         pieces.append(text[end:])
         return "".join(pieces)
 
+    def _runs(self, low: str) -> list[tuple[int, int]]:
+        """Spans of ``low`` that are a secret's prefix of MIN_PREFIX+ characters, or a run of MIN_RUN+ of it."""
+        spans: list[tuple[int, int]] = []
+        grams = self._grams
+        size = len(low)
+        for probe in range(0, size - GRAM + 1, GRAM):
+            places = grams.get(low[probe : probe + GRAM])
+            if places is None:
+                continue
+            for form, offset in places:
+                left = 0
+                while left < min(probe, offset) and low[probe - left - 1] == form[offset - left - 1]:
+                    left += 1
+                right = 0
+                limit = min(size - probe, len(form) - offset) - GRAM
+                while right < limit and low[probe + GRAM + right] == form[offset + GRAM + right]:
+                    right += 1
+                length = left + GRAM + right
+                if length >= MIN_RUN or (offset == left and length >= MIN_PREFIX):
+                    spans.append((probe - left, probe + GRAM + right))
+        return spans
+
     def scrub(self, value: Any) -> Any:
         """The same JSON-like value with every string redacted (dict keys included)."""
-        if self._pattern is None:
+        if not self.active:
             return value
         if isinstance(value, str):
             return self.text(value)

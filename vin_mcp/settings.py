@@ -8,6 +8,8 @@ naming the variable and what it accepts.
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
@@ -71,6 +73,13 @@ def _redis_url(value: SecretStr | None) -> SecretStr | None:
     return value
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def _http_url(value: str | None) -> str | None:
     if value is not None and not value.startswith(("http://", "https://")):
         raise ValueError("it must start with https:// (or http://)")
@@ -116,22 +125,53 @@ class EnvSettings(BaseSettings):
 
     @classmethod
     def _explain(cls, exc: ValidationError) -> str:
-        error = exc.errors()[0]
+        """Every bad setting, one sentence each, in one line; a value is never echoed beyond a short prefix."""
+        sentences: list[str] = []
+        for error in exc.errors():
+            sentence = cls._sentence(error)
+            if sentence not in sentences:
+                sentences.append(sentence)
+        return " ".join(sentences)
+
+    @classmethod
+    def _sentence(cls, error: Any) -> str:
+        message = str(error["msg"]).removeprefix("Value error, ")
         if not error["loc"]:  # a rule about several settings: its message is the whole story
-            return str(error["msg"]).removeprefix("Value error, ")
+            return message
         name = str(error["loc"][0])
         field = next((f for n, f in cls.model_fields.items() if name in (n, f.alias)), None)
         variable = str(field.alias) if field is not None and field.alias else name
         if field is not None and "SecretStr" in str(field.annotation):  # never echo a secret
-            return str(error["msg"]).removeprefix("Value error, ")
-        shown = error.get("input")
-        shown = f"{str(shown)[:40]!r}" if isinstance(shown, str | int | float) else "not valid"
-        return f"{variable} is {shown}; {_accepts(field, str(error['msg']))}."
+            return message if message.endswith(".") else f"{message}."
+        return f"{variable} is {shown_value(error.get('input'))}; {_accepts(field, message)}."
 
     @classmethod
     def variables(cls) -> list[tuple[str, str]]:
         """(environment variable, what it does) for every field: for the command line's help."""
         return [(str(f.alias), f.description or "") for f in cls.model_fields.values()]
+
+
+# What a pasted key, token or password looks like: a key prefix, credentials in a URL, or a long unbroken
+# run of letters and digits. Such a value is never shown, not even its start.
+_SECRET_LIKE = re.compile(r"^(?:sec|pub)_|://[^/\s]*@|[A-Za-z0-9_+/=-]{20,}", re.I)
+SHOWN_CHARACTERS = 12
+
+
+def shown_value(value: object) -> str:
+    """A rejected setting's value as an error may show it: whole if short, else a masked prefix; never a secret."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return "not valid"
+    text = str(value)
+    if _SECRET_LIKE.search(text):
+        return f"a value that looks like a key or password ({len(text)} characters, not shown)"
+    if len(text) <= SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:4]!r}… ({len(text)} characters)"
+
+
+def _plain(number: float) -> str:
+    """100000000, not 1e+08."""
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _accepts(field: Any, message: str) -> str:
@@ -142,7 +182,7 @@ def _accepts(field: Any, message: str) -> str:
             return f"use one of {', '.join(choices)}"
         bounds = {type(m).__name__: m for m in field.metadata}
         if "Ge" in bounds and "Le" in bounds:
-            return f"use a number from {bounds['Ge'].ge:g} to {bounds['Le'].le:g}"
+            return f"use a number from {_plain(bounds['Ge'].ge)} to {_plain(bounds['Le'].le)}"
         if field.annotation is bool:
             return "use true or false"
     return message.removeprefix("Value error, ")
@@ -191,10 +231,18 @@ class Settings(EnvSettings):
         description="seals a question's state so any HTTP replica can take the reply; same on every replica",
     )
 
+    @classmethod
+    def environment_secrets(cls, environ: Mapping[str, str] | None = None) -> list[str | None]:
+        """The secrets as the environment holds them, whether or not the settings could be read."""
+        env = os.environ if environ is None else environ
+        values = [env.get(str(f.alias)) for f in cls.model_fields.values() if "SecretStr" in str(f.annotation)]
+        return [_url_password(value) if value and "://" in value else value for value in values]
+
     def secrets(self) -> list[SecretStr | str | None]:
-        """Every secret a setting holds, for the redactor: the keys, and a password in the Redis URL."""
-        in_url = urlsplit(self.redis_url.get_secret_value()).password if self.redis_url else None
-        return [self.api_key, self.request_state_key, self.redis_password, self.redis_url, in_url]
+        """Every secret a setting holds, for the redactor: the keys, and a password in the Redis URL (the rest of
+        the URL is an address, which logs may name)."""
+        in_url = _url_password(self.redis_url.get_secret_value()) if self.redis_url else None
+        return [self.api_key, self.request_state_key, self.redis_password, in_url]
 
     def base_url_for(self, region: str) -> str:
         return (self.base_url or DEFAULT_BASE_URLS[region]).rstrip("/")

@@ -8,6 +8,7 @@ is a failure, so an outage is never reported as "no such vehicle".
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -17,9 +18,10 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import anyio
+import anyio.to_thread
 import httpx
 from pydantic import ValidationError
 
@@ -59,16 +61,32 @@ RETRY_BUDGET_SECONDS = 25.0
 # Real answers are tens of kilobytes; anything this large is not an answer, and reading (or
 # decompressing) it all would let a broken proxy exhaust memory.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Bodies larger than this (real answers are a few KiB to tens of KiB) are decoded in a worker thread.
+OFF_LOOP_BYTES = 64 * 1024
 USER_AGENT = "vin-mcp"
 
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-# The API's own words for a miss on a 404; a gateway's bare "Not Found" does not name a vehicle or VIN.
-_NOT_FOUND = re.compile(r"\b(vehicle|vin)s?\b.*\bnot found\b|\bno (matching )?vehicles?\b|\bno match", re.I)
-# Build data's documented "nothing for this VIN" message (status undocumented).
-_NO_BUILD_DATA = re.compile(r"\bunsupported\b|\bnot found\b|\bno (build )?data\b", re.I)
+# The API's own words for a miss on a 404: the vehicle or VIN named as the subject ("Vehicle not found", "No
+# matching vehicle"). A gateway's 404 names a route or nothing ("Route GET:/v2/vehicles/vins/… not found", "No
+# matching route", "Not Found"): a failure, never a miss.
+_NOT_FOUND_TAIL = r"\b[\w ]{0,30}\b(?:could )?not (?:be )?found"
+_NOT_FOUND = re.compile(
+    rf"^\W*(?:(?:the |this )?(?:vehicle|vin)s?{_NOT_FOUND_TAIL}|no (?:matching )?(?:vehicle|vin)s?\b(?! route))", re.I
+)
+# Build data's documented "nothing for this VIN" message ("Invalid or Unsupported VIN"; status undocumented).
+_NO_BUILD_DATA = re.compile(
+    rf"\bunsupported vin\b|^\W*(?:(?:the |this )?(?:vehicle|vin|build data){_NOT_FOUND_TAIL}|no (?:build )?data\b)",
+    re.I,
+)
+# A message about the key is the key's problem whatever the status ("API key not found" on a 400).
+_KEY_WORDS = re.compile(
+    r"\bapi[ _-]?key\b|\bapikey\b|\bunauthori[sz]ed\b|\bkey (?:is )?(?:invalid|not found|expired)", re.I
+)
+_ROUTE_WORDS = re.compile(r"\broute\b|\bendpoint\b|\bpath\b|\bGET\b|/v2/", re.I)
 
 Sleep = Callable[[float], Awaitable[None]]
 _Payload = TypeVar("_Payload", VinSearchResponse, BuildDataResponse)
+_T = TypeVar("_T")
 
 
 class _BodyTooLarge(Exception):
@@ -108,31 +126,35 @@ class AutoGrabClient:
             params["prefer_more_results"] = "true"
         if request.reference_id:
             params["reference_id"] = request.reference_id
-        status, body, test_data = await self._get(f"/v2/vehicles/vins/{request.vin}", region, params)
+        status, body, test_data, size = await self._get(f"/v2/vehicles/vins/{request.vin}", region, params)
         envelope = _envelope(body)
+        _raise_for_key(status, envelope)
         if status == 404:
-            if envelope.message and _NOT_FOUND.search(envelope.message):
+            if _is_miss(_NOT_FOUND, envelope):
                 # The API's miss; its body may still carry the registration authority's description.
                 miss = {**body, "vehicle": None, "additional_vehicles": []}
-                return _parse(VinSearchResponse, miss).marked(test_data)
+                return (await _parse(VinSearchResponse, miss, size)).marked(test_data)
             raise _not_the_api(status, envelope)
         _raise_for_envelope(status, envelope)
-        return _parse(VinSearchResponse, body).marked(test_data)
+        return (await _parse(VinSearchResponse, body, size)).marked(test_data)
 
     async def build_data(self, vin: str, region: str) -> BuildDataResponse:
         """``GET /v2/vehicles/vins/{vin}/build-data``. No build data comes back as ``vehicle=None``."""
-        status, body, test_data = await self._get(f"/v2/vehicles/vins/{vin}/build-data", region, {"region": region})
+        status, body, test_data, size = await self._get(
+            f"/v2/vehicles/vins/{vin}/build-data", region, {"region": region}
+        )
         envelope = _envelope(body)
+        _raise_for_key(status, envelope)
         # The build-data errors' status codes are undocumented: key off the body.
-        if envelope.error and envelope.message and _NO_BUILD_DATA.search(envelope.message):
+        if envelope.error is True and status in (200, 400, 404, 422) and _is_miss(_NO_BUILD_DATA, envelope):
             return BuildDataResponse(vehicle=None).marked(test_data)
         if status == 404:
             raise _not_the_api(status, envelope)
         _raise_for_envelope(status, envelope)
-        return _parse(BuildDataResponse, body).marked(test_data)
+        return (await _parse(BuildDataResponse, body, size)).marked(test_data)
 
-    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, dict[str, Any], bool]:
-        """(status, JSON body, whether vin-mcp's own fake of the API served it)."""
+    async def _get(self, path: str, region: str, params: dict[str, str]) -> tuple[int, dict[str, Any], bool, int]:
+        """(status, JSON body, whether vin-mcp's own fake of the API served it, the body's size in bytes)."""
         if self._settings.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
         # Encoded here, once: httpx merging a params dict into a URL costs a second URL parse per attempt.
@@ -156,7 +178,7 @@ class AutoGrabClient:
                     attempt = await self._send(url, headers)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                     # Nothing reached the API, so retrying cannot bill twice (backoff below, outside the turn).
-                    connect_failure = ServiceUnavailableError(f"Could not connect to AutoGrab ({type(exc).__name__}).")
+                    connect_failure = self._connect_failure(url, exc)
                 except (httpx.TimeoutException, TimeoutError) as exc:
                     # The API may have done (and billed) the search: do not send it again.
                     raise UpstreamTimeoutError(
@@ -196,11 +218,12 @@ class AutoGrabClient:
                 await self._backoff_or_raise(error, failures, deadline)
                 continue
 
-            body = _decode_json(_decompress(raw, response_headers.get("content-encoding", "")), status)
+            coding = response_headers.get("content-encoding", "")
+            body = await _off_loop(len(raw), functools.partial(_read_body, raw, coding, status))
             test_data = TEST_DATA_HEADER in response_headers
             if status >= 400 and isinstance(body, dict):
                 # Error statuses are partly undocumented: the endpoint reads the body to decide.
-                return status, body, test_data
+                return status, body, test_data, len(raw)
             if status == 404:
                 raise UnexpectedResponseError(
                     "Unexpected response: HTTP 404 without a JSON body, so not from the AutoGrab API."
@@ -209,7 +232,19 @@ class AutoGrabClient:
                 raise BadRequestError(f"AutoGrab refused the request (HTTP {status}).")
             if status >= 300 or not isinstance(body, dict):
                 raise UnexpectedResponseError(f"Unexpected response from the API (HTTP {status}, not a JSON object).")
-            return status, body, test_data
+            return status, body, test_data, len(raw)
+
+    def _connect_failure(self, url: str, exc: Exception) -> ServiceUnavailableError:
+        """With AUTOGRAB_BASE_URL set, a refused connection is far more often that address than an outage."""
+        if self._settings.base_url is None:
+            return ServiceUnavailableError(f"Could not connect to AutoGrab ({type(exc).__name__}).")
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return ServiceUnavailableError(
+            f"Could not connect to {where}, the address AUTOGRAB_BASE_URL gives ({type(exc).__name__}).",
+            "Check AUTOGRAB_BASE_URL (or unset it to use AutoGrab's own address) and any proxy setting "
+            "(HTTPS_PROXY); this is not a 'no match'.",
+        )
 
     async def _send(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
         """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
@@ -232,7 +267,7 @@ class AutoGrabClient:
     async def _read(self, url: str, headers: dict[str, str], trace: object) -> tuple[int, httpx.Headers, bytes]:
         async with self._http.stream("GET", url, headers=headers, extensions={"trace": trace}) as response:
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 raise _BodyTooLarge
             chunks: list[bytes] = []
             size = 0
@@ -298,6 +333,10 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if len(text) <= 30 else None
 
 
+def _read_body(raw: bytes, content_encoding: str, status: int) -> Any:
+    return _decode_json(_decompress(raw, content_encoding), status)
+
+
 def _decode_json(raw: bytes, status: int) -> Any:
     if not raw.strip():
         return None
@@ -318,6 +357,17 @@ def _envelope(body: dict[str, Any]) -> Envelope:
         return Envelope()
 
 
+def _is_miss(words: re.Pattern[str], envelope: Envelope) -> bool:
+    """The API's own miss: its envelope (no odd flags) and a message naming the vehicle, never a route."""
+    message = envelope.message or ""
+    return not envelope.odd and bool(words.search(message)) and not _ROUTE_WORDS.search(message)
+
+
+def _raise_for_key(status: int, envelope: Envelope) -> None:
+    if status >= 400 and envelope.message and _KEY_WORDS.search(envelope.message):
+        raise AuthenticationError(f"AutoGrab refused the API key (HTTP {status}){_quoted(envelope)}.")
+
+
 def _not_the_api(status: int, envelope: Envelope) -> UnexpectedResponseError:
     return UnexpectedResponseError(
         f"Unexpected response: HTTP {status}{_quoted(envelope)}, which is not the AutoGrab API's answer about a "
@@ -332,6 +382,8 @@ def _raise_for_envelope(status: int, envelope: Envelope) -> None:
         raise BadRequestError(
             f"AutoGrab refused the request (HTTP {status}){_quoted(envelope)}.", _advice_for(envelope)
         )
+    if envelope.odd:
+        raise UpstreamFailedError(f"AutoGrab answered with flags that are not true or false{_quoted(envelope)}.")
     if envelope.error or envelope.success is False:
         raise UpstreamFailedError(f"AutoGrab answered with an error{_quoted(envelope)}.")
 
@@ -360,7 +412,19 @@ def _quoted(envelope: Envelope) -> str:
     return f": {json.dumps(envelope.message.rstrip('.'), ensure_ascii=False)}" if envelope.message else ""
 
 
-def _parse(model: type[_Payload], body: dict[str, Any]) -> _Payload:
+async def _off_loop(size: int, work: Callable[[], _T]) -> _T:
+    """Decoding and validating a large body takes milliseconds of CPU: done in a worker thread, so one hostile
+    answer cannot hold up every other call's event loop (and make them time out after being billed)."""
+    if size <= OFF_LOOP_BYTES:
+        return work()
+    return await anyio.to_thread.run_sync(work)
+
+
+async def _parse(model: type[_Payload], body: dict[str, Any], size: int) -> _Payload:
+    return await _off_loop(size, functools.partial(_validate, model, body))
+
+
+def _validate(model: type[_Payload], body: dict[str, Any]) -> _Payload:
     try:
         return model.model_validate(body)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -36,13 +37,15 @@ EPOCH_THRESHOLD = 1_000_000_000
 Sleep = Callable[[float], Awaitable[None]]
 
 
+# ASCII digits only: float() would also read "1_0" and Arabic-Indic digits, which no HTTP header carries.
+_DECIMAL = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,9})?")
+
+
 def _number(raw: str | None) -> float | None:
-    if raw is None:
+    """A header's decimal number; anything else (malformed, non-ASCII digits, NaN, inf) counts as absent."""
+    if raw is None or not _DECIMAL.fullmatch(raw.strip(" \t")):
         return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
+    value = float(raw.strip(" \t"))
     return value if math.isfinite(value) else None
 
 
@@ -55,7 +58,7 @@ def _delay(value: float | None, now: float) -> float | None:
 
 
 def _retry_after(raw: str | None, now: float) -> float | None:
-    if raw is None:
+    if raw is None or not raw.isascii():
         return None
     seconds = _number(raw)
     if seconds is not None:

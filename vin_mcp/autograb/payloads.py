@@ -133,11 +133,25 @@ class _Answer(_Payload):
 
 
 class Envelope(_Payload):
-    """What every answer may say about itself: ``{"error": true, "message": ...}`` or ``"success": false``."""
+    """What every answer may say about itself: ``{"error": true, "message": ...}`` or ``"success": false``.
+
+    ``odd``: a flag that is neither a boolean, "true"/"false" nor null (``"error": 1``, ``"success": 0``,
+    ``"error": "yes"``). Nobody can tell what it means, so the client treats it as a failure, never a match.
+    """
 
     success: Flag = None
     error: Flag = None
     message: Annotated[str | None, _text(160)] = None
+    odd: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spot_odd_flags(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        flags = (data.get(name) for name in ("success", "error"))
+        odd = any(value is not None and _flag(value) is None for value in flags)
+        return {**data, "odd": odd}
 
 
 class VendorOption(_Payload):

@@ -104,7 +104,7 @@ def _run(settings: Settings, call: Callable[[VinService], Awaitable[ExitCode]], 
 
 def report_error(settings: Settings | None, kind: str, message: str, code: ExitCode, *, as_json: bool) -> None:
     """One line on stderr for people; with --json also the same as one JSON object on stdout, for scripts."""
-    redactor = Redactor(settings.secrets() if settings else [])
+    redactor = Redactor([*(settings.secrets() if settings else []), *Settings.environment_secrets()])
     print(redactor.text(f"vin-mcp: {message}"), file=sys.stderr)
     if as_json:
         error = {"status": "error", "error": kind, "message": message, "exit_code": int(code)}
@@ -117,4 +117,4 @@ def _as_json(answer: LookupAnswer | BuildDataAnswer) -> str:
 
 
 def _print(stream: TextIO, settings: Settings, text: str) -> None:
-    print(Redactor(settings.secrets()).text(text), file=stream)
+    print(Redactor([*settings.secrets(), *Settings.environment_secrets()]).text(text), file=stream)

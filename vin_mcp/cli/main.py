@@ -131,8 +131,13 @@ def _main(args: argparse.Namespace) -> None:
     configure_logging(level)
     serving = args.command is None
     unusable: ConfigurationError | None = None
+    # Redacts whatever the environment holds in a secret's variable, even when the settings cannot be read.
+    install_log_redaction(Redactor(Settings.environment_secrets()))
     try:
-        settings = Settings.from_env(log_level=args.log_level)
+        # A flag overrides its setting, so a bad value under a flag's setting is never read.
+        settings = Settings.from_env(
+            log_level=args.log_level, transport=args.transport, region=getattr(args, "region", None)
+        )
     except ConfigurationError as exc:
         if not serving:
             _refuse(str(exc), as_json=args.json)
@@ -144,7 +149,7 @@ def _main(args: argparse.Namespace) -> None:
         logger.error("%s", exc)
         settings, unusable = Settings.model_construct(), exc  # the defaults, without reading the environment again
     # Every record from every library passes the root handler, where the key is removed.
-    install_log_redaction(Redactor(settings.secrets()))
+    install_log_redaction(Redactor([*settings.secrets(), *Settings.environment_secrets()]))
     if serving:
         try:
             _serve(args, settings, unusable)

@@ -105,7 +105,7 @@ def create_server(
         log_level="WARNING",
         tools=build_tools(),
         middleware=[
-            RedactionMiddleware(Redactor(settings.secrets())),
+            RedactionMiddleware(Redactor([*settings.secrets(), *Settings.environment_secrets()])),
             CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES),
         ],
         # A question's state (the answer and the choices) travels sealed with the client's reply, so the
