@@ -6,12 +6,15 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from tests import fake_autograb as fa
+
+CTRL_C = "^C"
 
 
 def env_for(fake: fa.FakeAutoGrab) -> dict[str, str]:
@@ -45,7 +48,11 @@ def on_a_terminal(fake: fa.FakeAutoGrab, vin: str, typed: list[str], *flags: str
                 break
             seen += chunk
             if pending and seen.count(b"Type a number") > len(typed) - len(pending):
-                os.write(main, pending.pop(0).encode() + b"\n")
+                reply = pending.pop(0)
+                if reply == CTRL_C:
+                    process.send_signal(signal.SIGINT)  # what the terminal sends on Ctrl-C
+                else:
+                    os.write(main, reply.encode() + b"\n")
         stdout, _ = process.communicate(timeout=60)
     finally:
         os.close(main)
@@ -91,3 +98,10 @@ def test_a_script_is_never_asked(fake: fa.FakeAutoGrab, piped: str | None) -> No
     )
     assert "Type a number" not in done.stderr
     assert "several possible vehicles" in done.stdout and done.returncode == 1
+
+
+def test_one_ctrl_c_at_the_question_exits_130_quietly(fake: fa.FakeAutoGrab) -> None:
+    code, stdout, terminal = on_a_terminal(fake, fa.CANDIDATES, [CTRL_C])
+    assert code == 130 and stdout == ""
+    assert "Traceback" not in terminal and "KeyboardInterrupt" not in terminal
+    assert len(fake.calls(fa.CANDIDATES)) == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from mcp.types import CallToolResult
@@ -47,6 +47,7 @@ def test_validation_never_crashes_and_accepts_only_vins(raw: str) -> None:
 
 @given(st.text(VIN_CHARS, min_size=17, max_size=17), st.lists(st.sampled_from([" ", "-", "\t"]), max_size=4))
 def test_separators_and_case_do_not_matter(vin: str, separators: list[str]) -> None:
+    assume(len(set(vin)) > 2 and not vin.isdigit() and not vin.isalpha())  # placeholders are refused (below)
     messy = vin.lower()
     for i, sep in enumerate(separators):
         position = (i * 5) % 17

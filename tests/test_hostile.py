@@ -25,7 +25,7 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp.answers.assess import build_facts, lookup_answer
+from vin_mcp.answers.assess import build_facts, lookup_facts
 from vin_mcp.autograb import client as client_module
 from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, VinSearchResponse
@@ -437,8 +437,10 @@ def test_no_response_can_make_an_entry_larger_than_the_stated_caps() -> None:
         "extended_data": {f"{i}{t[:70]}": t for i in range(100)},
         "writeoff_info": {"incident_list": [incident | {"odometer": 10**11}] * 50},
     }
-    answer = lookup_answer(decode_vin(fa.RICH), "au", VinSearchResponse.model_validate(body), extended_requested=True)
-    lookup_bytes = len(answer.model_dump_json(exclude_defaults=True).encode())
+    # What is stored: the answer and every candidate as a vehicle (a person may pick one later).
+    stored = lookup_facts(decode_vin(fa.RICH), "au", VinSearchResponse.model_validate(body), extended_requested=True)
+    assert len(stored.candidate_vehicles) == 11
+    lookup_bytes = len(stored.model_dump_json(exclude_defaults=True).encode())
     features = [{"code": t, "value": t}] * (BUILD_CODES_LIMIT * 3)
     build = {"vehicle": {"make": t, "model": t, "build_date": t, "features": features}}
     facts = build_facts(BuildDataResponse.model_validate(build))

@@ -98,6 +98,7 @@ class SingleFlightCache(Generic[M]):
         max_entries: int,
         ttl_for: Callable[[M], float],
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_entry_bytes: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         shared: SharedAnswers | None = None,
@@ -107,6 +108,8 @@ class SingleFlightCache(Generic[M]):
         self._task_group = task_group
         self._max_entries = max_entries
         self._max_bytes = max_bytes
+        # No single answer may weigh more than this (the payload caps keep every real one far below it).
+        self._max_entry_bytes = min(max_bytes, max_entry_bytes or max_bytes)
         self._ttl_for = ttl_for
         self._monotonic = monotonic
         self._wall_clock = wall_clock
@@ -216,7 +219,7 @@ class SingleFlightCache(Generic[M]):
             value = await fetch()
             entry = self._entry(value)
             ttl = self._ttl_for(value)
-            if ttl > 0 and len(entry.data) <= self._max_bytes:
+            if ttl > 0 and self._fits(entry.data):
                 with contextlib.suppress(StoreDown):
                     await store.put(key, entry, ttl)
             return entry, value
@@ -230,13 +233,21 @@ class SingleFlightCache(Generic[M]):
     def _store(self, key: Hashable, value: M, flight: _Flight) -> None:
         ttl = self._ttl_for(value) - max(0.0, self._wall_clock() - flight.fetched_at)
         assert flight.data is not None
-        if ttl <= 0 or len(flight.data) > self._max_bytes:
+        if ttl <= 0 or not self._fits(flight.data):
             return
         self._drop(key)
         self._entries[key] = (self._monotonic() + ttl, flight.fetched_at, flight.data)
         self.bytes_used += len(flight.data)
         while len(self._entries) > self._max_entries or self.bytes_used > self._max_bytes:
             self._drop(next(iter(self._entries)))
+
+    def _fits(self, data: bytes) -> bool:
+        if len(data) <= self._max_entry_bytes:
+            return True
+        logger.warning(
+            "An answer of %d KiB was not cached (the cap is %d KiB)", len(data) // 1024, self._max_entry_bytes // 1024
+        )
+        return False
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key, None)

@@ -37,9 +37,10 @@ DEFAULT_BUILD_CODES_LIMIT = 40
 MAX_BUILD_CODES_LIMIT = 200
 # A miss is billed too, but the vehicle may be registered soon after: keep it briefly.
 NO_MATCH_TTL_SECONDS = 600.0
-# The most one cached answer can weigh, given the payload caps in ``upstream``: every capped field full
-# of three-byte characters makes about 100 KiB and 416 KiB (tests/test_hostile.py builds that response).
-MAX_LOOKUP_ENTRY_BYTES = 128 * 1024
+# The most one cached entry can weigh, given the payload caps in ``autograb.payloads``: every capped field full
+# of three-byte characters makes about 293 KiB (the answer and its candidate vehicles) and 416 KiB
+# (tests/test_hostile.py builds that response). The cache refuses anything heavier.
+MAX_LOOKUP_ENTRY_BYTES = 320 * 1024
 MAX_BUILD_ENTRY_BYTES = 512 * 1024
 # Cache keys: (endpoint, VIN, region, extended data?, more candidates?)
 _LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
@@ -74,8 +75,22 @@ class VinService:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
         size = settings.cache_size
-        self.lookups = SingleFlightCache(LookupFacts, task_group, max_entries=size, ttl_for=lookup_ttl, shared=store)
-        self.builds = SingleFlightCache(BuildFacts, task_group, max_entries=size, ttl_for=build_ttl, shared=store)
+        self.lookups = SingleFlightCache(
+            LookupFacts,
+            task_group,
+            max_entries=size,
+            ttl_for=lookup_ttl,
+            max_entry_bytes=MAX_LOOKUP_ENTRY_BYTES,
+            shared=store,
+        )
+        self.builds = SingleFlightCache(
+            BuildFacts,
+            task_group,
+            max_entries=size,
+            ttl_for=build_ttl,
+            max_entry_bytes=MAX_BUILD_ENTRY_BYTES,
+            shared=store,
+        )
 
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""

@@ -14,7 +14,7 @@ from typing import TextIO
 
 import anyio
 
-from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cli.exit_codes import ExitCode
@@ -55,14 +55,20 @@ def error_exit_code(error: VinMcpError) -> ExitCode:
 
 
 def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> ExitCode:
-    async def call(service: VinService) -> ExitCode:
-        facts = await service.lookup_facts(request)
-        ask = not as_json and can_ask(sys.stdin, sys.stderr)
-        answer = await settle_at_terminal(facts) if ask else facts.answer
-        _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
-        return lookup_exit_code(answer)
+    facts: list[LookupFacts] = []
 
-    return _run(settings, call, as_json=as_json)
+    async def call(service: VinService) -> ExitCode:
+        facts.append(await service.lookup_facts(request))
+        return ExitCode.CONFIDENT
+
+    failed = _run(settings, call, as_json=as_json)
+    if not facts:
+        return failed
+    # The question, if any, is asked once the paid call is done and its event loop has ended (prompt.py).
+    ask = not as_json and can_ask(sys.stdin, sys.stderr)
+    answer = settle_at_terminal(facts[0]) if ask else facts[0].answer
+    _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
+    return lookup_exit_code(answer)
 
 
 def run_build_data(

@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _main(args)
     except KeyboardInterrupt:
         # Ctrl-C in a terminal: a quiet exit, with the shell's status for SIGINT.
+        print(file=sys.stderr)
         raise SystemExit(130) from None
 
 

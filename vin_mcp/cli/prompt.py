@@ -1,15 +1,14 @@
 """Asking the person at the terminal the lookup's one question (a number to pick), as MCP clients do in a form.
 
 Asked only when both stdin and stderr are terminals (the question goes to stderr; stdout keeps the answer),
-never with ``--json``. Enter, end of input or three unreadable replies leave the answer as it stands.
+never with ``--json``. Enter, end of input or three unreadable replies leave the answer as it stands. Asked
+in the main thread, after the lookup's event loop has ended, so one Ctrl-C ends the command at once.
 """
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
-
-import anyio.to_thread
 
 from vin_mcp.answers.choice import question_for, settle
 from vin_mcp.answers.models import LookupAnswer, LookupFacts
@@ -21,9 +20,7 @@ def can_ask(stdin: TextIO, stderr: TextIO) -> bool:
     return stdin.isatty() and stderr.isatty()
 
 
-async def settle_at_terminal(
-    facts: LookupFacts, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stderr
-) -> LookupAnswer:
+def settle_at_terminal(facts: LookupFacts, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stderr) -> LookupAnswer:
     """The answer, settled by the person's pick when the lookup leaves a question."""
     question = question_for(facts)
     if question is None:
@@ -33,7 +30,7 @@ async def settle_at_terminal(
     print("\n".join(lines), file=stderr)
     for _ in range(ATTEMPTS):
         print(f"Type a number from 1 to {len(values)} (Enter skips): ", end="", file=stderr, flush=True)
-        reply = (await anyio.to_thread.run_sync(stdin.readline)).strip()
+        reply = stdin.readline().strip()
         if not reply:
             return facts.answer
         if reply.isdigit() and 1 <= int(reply) <= len(values):

@@ -61,13 +61,14 @@ class BearerTokenMiddleware:
 
     def __init__(self, app: ASGIApp, token: str, protected_path: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
         self._path = protected_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].rstrip("/") == self._path:
-            supplied = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(supplied, self._expected):
+            # RFC 7235: the scheme is case-insensitive ("bearer", "BEARER"), as in OAuth mode.
+            scheme, _, supplied = dict(scope["headers"]).get(b"authorization", b"").strip().partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(supplied.strip(), self._expected):
                 response = JSONResponse(
                     {
                         "error": "invalid_token",

@@ -32,6 +32,7 @@ ALGORITHMS: dict[str, str] = {
 LEEWAY_SECONDS = 60
 MIN_REFRESH_SECONDS = 30.0
 FETCH_TIMEOUT_SECONDS = 5.0
+FETCH_DEADLINE_SECONDS = 10.0
 MAX_DOCUMENT_BYTES = 256 * 1024
 
 
@@ -90,7 +91,9 @@ class JwtVerifier:
             token=token,
             client_id=str(claims.get("client_id") or claims.get("azp") or "unknown"),
             scopes=_scopes(claims),
-            expires_at=int(claims["exp"]),
+            # The SDK checks expires_at again after this verifier, without leeway: the skew allowed here is
+            # added, so both agree on when a token has expired.
+            expires_at=int(claims["exp"]) + LEEWAY_SECONDS,
             resource=self.audience,
             subject=str(claims["sub"]) if "sub" in claims else None,
             claims={"iss": claims["iss"]},
@@ -113,8 +116,11 @@ class JwtVerifier:
                 self._refreshed_at = self._monotonic()
             self._fetched_at = self._monotonic()
             try:
-                self._keys = await self._fetch_keys()
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                # One deadline for discovery and keys together: an issuer trickling bytes holds every request
+                # waiting on this lock, so it may not take longer than this.
+                with anyio.fail_after(FETCH_DEADLINE_SECONDS):
+                    self._keys = await self._fetch_keys()
+            except (httpx.HTTPError, ValueError, KeyError, TypeError, TimeoutError) as exc:
                 logger.warning("Could not fetch the issuer's signing keys (%s: %s)", type(exc).__name__, exc)
                 return None
         return self._find(kid)
@@ -154,11 +160,19 @@ class JwtVerifier:
 
 
 async def _json(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
-    response = await http.get(url, headers={"Accept": "application/json"})
-    response.raise_for_status()
-    if len(response.content) > MAX_DOCUMENT_BYTES:
-        raise ValueError("document too large")
-    document = json.loads(response.content)
+    """A JSON object, read no further than MAX_DOCUMENT_BYTES (a larger document is refused, never held)."""
+    # Uncompressed, read raw: a compressed bomb could not grow past the cap between two checks.
+    headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+    async with http.stream("GET", url, headers=headers) as response:
+        response.raise_for_status()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > MAX_DOCUMENT_BYTES:
+                raise ValueError(f"document larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+            chunks.append(chunk)
+    document = json.loads(b"".join(chunks))
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")
     return document

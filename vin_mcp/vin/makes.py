@@ -170,9 +170,19 @@ BUILD_DATA_MAKES: frozenset[str] = frozenset(
 BUILD_DATA_FIRST_YEAR = 1999
 
 
+# Cyrillic and Greek letters drawn like Latin ones, folded to them before names are compared, so "TОYОTA" (with
+# Cyrillic О) is compared as TOYOTA. From Unicode TR39's confusables.txt (the letters it maps to one Latin
+# letter); what the user sees keeps the text as received.
+_CONFUSABLES = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈԚԜҮӀаеорсухѕіјԛԝһӏԁ"  # Cyrillic
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιρνκ",  # Greek
+    "ABEKMHOPCTYXSIJQWYIaeopcyxsijqwhldABEZHIKMNOPTYXoipvk",
+)
+
+
 def normalise_name(name: str) -> str:
-    """Lower-case ASCII words: 'Škoda' -> 'skoda', 'Mercedes-Benz' -> 'mercedes benz'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """Lower-case ASCII words, look-alike letters folded: 'Škoda' -> 'skoda', 'Mercedes-Benz' -> 'mercedes benz'."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_CONFUSABLES)).encode("ascii", "ignore").decode()
     return " ".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
 
 

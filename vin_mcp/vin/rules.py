@@ -7,6 +7,7 @@ the world split below.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from datetime import date
@@ -97,7 +98,29 @@ def validate_vin(raw: str) -> str:
     if problems:
         shown = "; ".join(problems[:4]) + ("; and more" if len(problems) > 4 else "")
         raise InvalidVinError(f"'{_excerpt(vin)}' is not a valid VIN: {shown}.")
+    placeholder = _placeholder(vin)
+    if placeholder is not None:
+        raise InvalidVinError(f"'{vin}' is a placeholder, not a vehicle's VIN: {placeholder}.")
     return vin
+
+
+# The VIN alphabet in order, for spotting counting sequences typed as filler ("ABCDEFGHJKLMNPRST").
+_ORDERED = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+def _placeholder(vin: str) -> str | None:
+    """What gives away filler typed in place of a VIN (some even pass the check digit and would be billed)."""
+    if len(set(vin)) <= 2:
+        return "it is one or two characters repeated"
+    if vin.isdigit():
+        steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(vin)}
+        if steps in ({1}, {9}):
+            return "it is the digits counted in order"
+    if vin.isalpha():
+        steps = {_ORDERED.index(b) - _ORDERED.index(a) for a, b in itertools.pairwise(vin)}
+        if steps in ({1}, {-1}):
+            return "it is the alphabet in order"
+    return None
 
 
 def compute_check_digit(vin: str) -> str:
