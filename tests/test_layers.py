@@ -15,8 +15,8 @@ ALLOWED = {
     "vin_mcp.autograb": set(),
     "vin_mcp.answers": {"vin_mcp.vin", "vin_mcp.autograb.payloads"},
     "vin_mcp.cache": set(),
-    # The Redis store fills the cache's and the pacer's shared-state protocols.
-    "vin_mcp.shared_store": {"vin_mcp.cache"},
+    # The Redis store fills the cache's and the pacer's shared-state protocols, and cleans what it reads again.
+    "vin_mcp.shared_store": {"vin_mcp.cache", "vin_mcp.autograb.text"},
     "vin_mcp.service": {"vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache", "vin_mcp.shared_store"},
     "vin_mcp.redaction": set(),
     # The lookup's arguments travel as one model, defined where the vendor request is made.

@@ -6,8 +6,9 @@ entries. A paid request belongs to the server, not to the caller: each fetch run
 task group, so it completes and its answer is cached even if every caller waiting on it has gone.
 
 With a ``SharedAnswers`` store (Redis, for replicas) a local miss asks the store, and one replica at a
-time holds the key's lock and pays; the others poll for its answer until the lock goes (its holder
-finished without one, or died and the lock expired), then try the lock themselves. When the store
+time holds the key's lock, renewing it while it pays; the others poll for its answer until the lock goes (its
+holder finished without one, or died and the lock expired), then try the lock themselves, and never wait
+longer than the store's ``wait_seconds`` (the call budget) in all. When the store
 fails, the call goes on as if there were none.
 """
 
@@ -53,7 +54,8 @@ class Entry:
 class SharedAnswers(Protocol):
     """What the cache needs of a store shared by replicas; every method may raise ``StoreDown``."""
 
-    lock_seconds: float
+    wait_seconds: float  # the longest a replica waits for another's answer
+    renew_seconds: float  # how often the paying replica renews its lock
 
     async def get(self, key: str) -> Entry | None: ...
 
@@ -62,6 +64,8 @@ class SharedAnswers(Protocol):
     async def put(self, key: str, entry: Entry, ttl: float) -> None: ...
 
     async def lock(self, key: str) -> str | None: ...
+
+    async def renew(self, key: str, token: str) -> None: ...
 
     async def unlock(self, key: str, token: str) -> None: ...
 
@@ -176,7 +180,7 @@ class SingleFlightCache(Generic[M]):
         self, store: SharedAnswers, key: str, fetch: Callable[[], Awaitable[M]]
     ) -> tuple[Entry, M | None]:
         """The answer from the store, or paid for here under the key's lock: (entry, the value if paid here)."""
-        give_up_at = self._monotonic() + store.lock_seconds + 1
+        give_up_at = self._monotonic() + store.wait_seconds
         while True:
             try:
                 entry = await store.get(key)
@@ -216,7 +220,17 @@ class SingleFlightCache(Generic[M]):
                 entry = None
             if entry is not None:
                 return entry, None
-            value = await fetch()
+            failure: Exception | None = None
+            async with anyio.create_task_group() as renewing:
+                renewing.start_soon(self._keep_lock, store, key, token)
+                try:
+                    value = await fetch()
+                except Exception as exc:  # raised below as it is, not wrapped in the task group's ExceptionGroup
+                    failure = exc
+                finally:
+                    renewing.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
             entry = self._entry(value)
             ttl = self._ttl_for(value)
             if ttl > 0 and self._fits(entry.data):
@@ -226,6 +240,14 @@ class SingleFlightCache(Generic[M]):
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(StoreDown):
                 await store.unlock(key, token)
+
+    @staticmethod
+    async def _keep_lock(store: SharedAnswers, key: str, token: str) -> None:
+        """Renews the lock while this replica pays, so it can be short: a replica that dies loses it soon."""
+        while True:
+            await anyio.sleep(store.renew_seconds)
+            with contextlib.suppress(StoreDown):
+                await store.renew(key, token)
 
     def _entry(self, value: M) -> Entry:
         return Entry(self._wall_clock(), value.model_dump_json(exclude_defaults=True).encode())

@@ -251,6 +251,6 @@ def _open_store(settings: Settings) -> RedisStore:
         settings.redis_url.get_secret_value(),
         settings.redis_password,
         settings.api_key,
-        # The lock outlives the longest call (its retry budget, plus one last attempt's timeout).
-        lock_seconds=RETRY_BUDGET_SECONDS + settings.timeout + 1,
+        # A replica waits for another's answer no longer than a call of its own may take.
+        wait_seconds=RETRY_BUDGET_SECONDS + settings.timeout,
     )
