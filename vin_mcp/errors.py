@@ -5,6 +5,7 @@
     ├── InvalidArgumentError         another argument is out of range
     ├── ConfigurationError           a setting has a bad value
     │   └── MissingApiKeyError       AUTOGRAB_API_KEY is not set
+    ├── ShuttingDownError            the server is stopping (SIGTERM) and could not finish the call
     └── UpstreamError                the AutoGrab API failed
         ├── AuthenticationError      401/403: the key was rejected
         ├── BadRequestError          400 or another 4xx with the API's error envelope
@@ -59,6 +60,13 @@ class MissingApiKeyError(ConfigurationError):
     default_hint = (
         "Set AUTOGRAB_API_KEY in the server's environment (or the bundle's settings) to get "
         "registration and build data; the offline VIN decode works without it."
+    )
+
+
+class ShuttingDownError(VinMcpError):
+    default_hint = (
+        "The server is shutting down (a restart or deploy); this is not a 'no match'. Ask again in a moment: "
+        "an answer AutoGrab already gave is not billed twice if the server kept it."
     )
 
 

@@ -6,10 +6,10 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -19,7 +19,7 @@ from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, Lo
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.requests import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
-from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError
+from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
@@ -27,6 +27,8 @@ from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 if TYPE_CHECKING:
     from vin_mcp.autograb.client import AutoGrabClient
     from vin_mcp.shared_store import RedisStore
+
+T = TypeVar("T")
 
 # What ``region`` accepts from a caller, as the tools publish it: a code in any letter case, or "" for the default.
 REGION_PATTERN = "^([Aa][Uu]|[Nn][Zz]|[Uu][Kk])?$"
@@ -65,6 +67,10 @@ class VinService:
         self.unusable = unusable
         self._resources = resources
         self._client: AutoGrabClient | None = None
+        # Calls being answered (each in its own cancel scope), and whether the server is shutting down.
+        self._calls: set[anyio.CancelScope] = set()
+        self._calls_done: anyio.Event | None = None
+        self.closing = False
         ttl = settings.cache_ttl
 
         def lookup_ttl(facts: LookupFacts) -> float:
@@ -170,6 +176,40 @@ class VinService:
         answer.from_cache_fetched_at = _fetched_at(cached)
         return answer
 
+    async def guarded(self, call: Awaitable[T]) -> T:
+        """Run one call of a tool so that shutdown can answer it (``give_up``) instead of cutting it off."""
+        if self.closing:
+            if isinstance(call, Coroutine):
+                call.close()
+            raise ShuttingDownError("vin-mcp is shutting down and takes no new calls.")
+        with anyio.CancelScope() as scope:
+            self._calls.add(scope)
+            try:
+                return await call
+            finally:
+                self._calls.discard(scope)
+                if not self._calls and self._calls_done is not None:
+                    self._calls_done.set()
+        raise ShuttingDownError("vin-mcp is shutting down and could not finish this call in time.")
+
+    def begin_shutdown(self) -> None:
+        """From now on every new call is answered 'shutting down'; calls in flight go on."""
+        self.closing = True
+
+    async def drained(self, seconds: float) -> bool:
+        """Wait until no call is in flight, at most ``seconds``; True if it got there."""
+        with anyio.move_on_after(seconds):
+            while self._calls:
+                self._calls_done = anyio.Event()
+                await self._calls_done.wait()
+        return not self._calls
+
+    def give_up(self) -> int:
+        """Answer every call still in flight 'shutting down' (their paid requests are left to finish); how many."""
+        for scope in self._calls:
+            scope.cancel()
+        return len(self._calls)
+
     def client(self) -> AutoGrabClient:
         """The AutoGrab client, built (with its connection pool) on the first paid call: starting the server
         and answering ``initialize`` never wait for httpx, TLS contexts or certificates."""
@@ -231,12 +271,17 @@ async def open_service(settings: Settings, unusable: ConfigurationError | None =
             await store.connect()
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
+            service = VinService(settings, tasks, resources, unusable=unusable, store=store)
             try:
-                yield VinService(settings, tasks, resources, unusable=unusable, store=store)
+                yield service
             except Exception as exc:
                 # Raised by the caller, not by a fetch (fetches never raise): re-raised below as it is,
                 # rather than wrapped in the task group's ExceptionGroup.
                 failure = exc
+            # Paid requests still under way get the shutdown bound to finish (and be cached), then are cut off;
+            # after a SIGTERM the bound has already been spent on the calls in flight.
+            wait = 0.0 if service.closing else settings.shutdown_seconds
+            tasks.cancel_scope.deadline = anyio.current_time() + wait
         if failure is not None:
             raise failure
 

@@ -217,6 +217,14 @@ class Settings(EnvSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
         "WARNING", alias="VIN_MCP_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (--log-level wins)"
     )
+    shutdown_seconds: float = Field(
+        10.0,
+        alias="VIN_MCP_SHUTDOWN_SECONDS",
+        ge=0,
+        le=120,
+        allow_inf_nan=False,
+        description="on SIGTERM, seconds calls in flight may take to finish (stdio and HTTP)",
+    )
     redis_url: Annotated[SecretStr | None, AfterValidator(_redis_url)] = Field(
         None,
         alias="VIN_MCP_REDIS_URL",

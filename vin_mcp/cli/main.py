@@ -221,7 +221,9 @@ def _serve(args: argparse.Namespace, settings: Settings, unusable: Configuration
             # The SDK reads stdin in a worker thread that a cancellation cannot stop, so Ctrl-C would wait for a
             # line that never comes. In a terminal there is no client whose answer could be lost: leave now.
             signal.signal(signal.SIGINT, _leave_on_ctrl_c)
-        create_server(settings, unusable).run()
+        from vin_mcp.mcp_server.stdio_transport import serve_stdio
+
+        serve_stdio(create_server(settings, unusable), settings.shutdown_seconds)
     else:
         from vin_mcp.mcp_server.http_settings import HttpSettings
         from vin_mcp.mcp_server.http_transport import serve_http

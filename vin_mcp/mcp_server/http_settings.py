@@ -39,6 +39,32 @@ class HttpSettings(EnvSettings):
     )
     allowed_hosts: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_HOSTS", description="Host names, comma-separated")
     allowed_origins: Names = Field((), alias="VIN_MCP_HTTP_ALLOWED_ORIGINS", description="Origins, comma-separated")
+    max_sessions: int = Field(
+        500, alias="VIN_MCP_HTTP_MAX_SESSIONS", ge=1, le=10_000, description="open sessions at most (idlest evicted)"
+    )
+    max_sessions_per_client: int = Field(
+        50,
+        alias="VIN_MCP_HTTP_MAX_SESSIONS_PER_CLIENT",
+        ge=1,
+        le=10_000,
+        description="sessions per OAuth subject, or per address with a shared token",
+    )
+    session_idle_minutes: float = Field(
+        15.0,
+        alias="VIN_MCP_HTTP_SESSION_IDLE_MINUTES",
+        gt=0,
+        le=1_440,
+        allow_inf_nan=False,
+        description="a session with no request for this long is closed",
+    )
+    header_timeout: float = Field(
+        10.0,
+        alias="VIN_MCP_HTTP_HEADER_TIMEOUT",
+        ge=0.5,
+        le=120,
+        allow_inf_nan=False,
+        description="seconds a request's headers may take to arrive",
+    )
     oauth_issuer: str | None = Field(
         None, alias="VIN_MCP_OAUTH_ISSUER", description="OAuth authorization server (issuer URL) whose tokens to accept"
     )

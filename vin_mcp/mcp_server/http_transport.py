@@ -6,33 +6,44 @@ then the SDK's Host/Origin checks against DNS rebinding. ``/health`` is open and
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import signal
 import socket
 import sys
 from typing import Any
 
 import anyio
+import h11
 import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from sse_starlette.sse import AppStatus
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vin_mcp import __version__
 from vin_mcp.errors import ConfigurationError
+from vin_mcp.mcp_server.http_sessions import SessionLimiter
 from vin_mcp.mcp_server.http_settings import HttpSettings
 from vin_mcp.mcp_server.server import SERVER_NAME, VinMcpServer, create_server
+from vin_mcp.mcp_server.shutdown import ANSWER_SECONDS, wind_down
 from vin_mcp.settings import Settings
 
 HEALTH_PATH = "/health"
 ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-# Let in-flight tool calls finish on shutdown, but do not wait on idle SSE streams forever.
-GRACEFUL_SHUTDOWN_SECONDS = 5
+# After the calls in flight are answered (VIN_MCP_SHUTDOWN_SECONDS), what is left (idle SSE streams) gets this.
+GRACEFUL_SHUTDOWN_SECONDS = 1
+# Connections and requests served at once; beyond, uvicorn answers 503 (a flood cannot exhaust descriptors).
+MAX_CONNECTIONS = 1_000
+KEEP_ALIVE_SECONDS = 5
 
 logger = logging.getLogger(__name__)
 
@@ -109,23 +120,50 @@ class InFlightRequests:
 
 def create_http_app(settings: Settings, http: HttpSettings, in_flight: InFlightRequests | None = None) -> ASGIApp:
     """The ASGI app: MCP at ``http.path``, ``/health`` for probes, a bearer token or OAuth when configured."""
+    return build_http(settings, http, in_flight)[1]
+
+
+def build_http(
+    settings: Settings, http: HttpSettings, in_flight: InFlightRequests | None = None
+) -> tuple[VinMcpServer, ASGIApp]:
+    """The MCP server and the ASGI app serving it."""
     server = create_server(settings, **_oauth(http)) if http.oauth else create_server(settings)
     if http.oauth:
         _add_root_resource_metadata(server, http)
     if in_flight is not None:
         server.middleware.append(in_flight)
-    _add_health_route(server, settings, http)
-    app: ASGIApp = server.streamable_http_app(
+    limits: list[SessionLimiter] = []
+    _add_health_route(server, settings, http, limits)
+    starlette_app = server.streamable_http_app(
         streamable_http_path=http.path,
         stateless_http=http.stateless,
         # Stateless replicas answer with plain JSON: no stream to pin a client to one replica.
         json_response=http.stateless,
         transport_security=transport_security(http),
         host=http.host,
+        session_idle_timeout=http.session_idle_minutes * 60,
+        # A backstop only: SessionLimiter keeps to http.max_sessions, closing idle sessions to make room.
+        max_sessions=http.max_sessions * 2,
     )
+    if not http.stateless:
+        limits.append(_limit_sessions(starlette_app, http))
+    app: ASGIApp = starlette_app
     if http.token is not None:
         app = BearerTokenMiddleware(app, http.token.get_secret_value(), http.path)
-    return app
+    return server, app
+
+
+def _limit_sessions(app: Starlette, http: HttpSettings) -> SessionLimiter:
+    """Wrap the MCP endpoint (inside authentication, so the caller is known) in the session bounds."""
+    (route,) = [r for r in app.routes if isinstance(r, Route) and r.path == http.path]
+    limiter = SessionLimiter(
+        route.app,
+        max_sessions=http.max_sessions,
+        per_client=http.max_sessions_per_client,
+        idle_seconds=http.session_idle_minutes * 60,
+    )
+    route.app = limiter
+    return limiter
 
 
 def _oauth(http: HttpSettings) -> dict[str, Any]:
@@ -162,18 +200,28 @@ def _add_root_resource_metadata(server: VinMcpServer, http: HttpSettings) -> Non
         server.custom_route(ROOT_RESOURCE_METADATA, methods=["GET", "OPTIONS"])(route.endpoint)
 
 
-def _add_health_route(server: VinMcpServer, settings: Settings, http: HttpSettings) -> None:
+def _add_health_route(
+    server: VinMcpServer, settings: Settings, http: HttpSettings, limits: list[SessionLimiter]
+) -> None:
     async def health(_: Request) -> Response:
         # Liveness only: probing AutoGrab here would bill the customer for every probe.
-        body = {
-            "status": "ok",
+        service = server.service
+        saturated = any(limiter.saturated for limiter in limits)
+        status = "shutting down" if service is not None and service.closing else "saturated" if saturated else "ok"
+        body: dict[str, Any] = {
+            "status": status,
             "server": SERVER_NAME,
             "version": __version__,
             "mode": "online" if settings.api_key is not None else "offline (no AUTOGRAB_API_KEY)",
             "stateless": http.stateless,
-            "cache": server.service.cache_backend() if server.service is not None else "memory",
+            "cache": service.cache_backend() if service is not None else "memory",
         }
-        return Response(json.dumps(body), media_type="application/json")
+        for limiter in limits:
+            body["sessions"] = {"open": limiter.open, "max": limiter.max_sessions}
+        # A server shutting down is alive but should be sent nothing new.
+        return Response(
+            json.dumps(body), media_type="application/json", status_code=503 if service and service.closing else 200
+        )
 
     server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)(health)
 
@@ -188,14 +236,58 @@ class _NoQueryStrings(logging.Filter):
         return True
 
 
+class _HeaderDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers, counted from the connection (or
+    the previous response): a client trickling a header byte every few seconds would otherwise hold its
+    connection forever, and enough of them exhaust the file descriptors before any authentication runs.
+    (uvicorn's keep-alive timeout restarts with every byte received.)"""
+
+    header_timeout = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state in (h11.SEND_BODY, h11.DONE) and self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.conn.their_state not in (h11.SEND_BODY, h11.DONE) and not self.transport.is_closing():
+            self.transport.close()
+
+
 def uvicorn_config(app: ASGIApp, http: HttpSettings, log_level: str) -> uvicorn.Config:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _NoQueryStrings) for f in access.filters):
         access.addFilter(_NoQueryStrings())
+    protocol = type("HeaderDeadline", (_HeaderDeadline,), {"header_timeout": http.header_timeout})
     return uvicorn.Config(
         app,
         host=http.host,
         port=http.port,
+        http=protocol,
+        # Past this many open connections (or requests), uvicorn answers 503 at once instead of serving.
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # Keep logging ours (stderr, our format); access lines only at INFO and below.
         log_config=None,
         access_log=log_level in ("DEBUG", "INFO"),
@@ -208,16 +300,25 @@ def uvicorn_config(app: ASGIApp, http: HttpSettings, log_level: str) -> uvicorn.
 def serve_http(settings: Settings, http: HttpSettings, log_level: str = "WARNING") -> None:
     """Run until interrupted; says on stderr where it listens (the real port when asked for port 0)."""
     in_flight = InFlightRequests()
-    config = uvicorn_config(create_http_app(settings, http, in_flight), http, log_level)
+    server, app = build_http(settings, http, in_flight)
+    config = uvicorn_config(app, http, log_level)
     sock = bind_socket(http.host, http.port)
     host = f"[{http.host}]" if ":" in http.host else http.host
-    auth = "bearer token required" if http.token is not None else "no token (loopback only)"
+    auth = (
+        "OAuth tokens required"
+        if http.oauth
+        else "bearer token required"
+        if http.token is not None
+        else "no token (loopback only)"
+    )
     mode = "stateless" if http.stateless else "sessions"
     notice = f"vin-mcp: listening on http://{host}:{sock.getsockname()[1]}{http.path} ({mode}, {auth})"
     # sse-starlette ends every SSE stream the moment uvicorn gets SIGTERM, which in session mode cuts off
     # calls in flight (their answers travel on such streams); _DrainingServer ends them itself, later.
     AppStatus.enable_automatic_graceful_drain = False  # what disable_automatic_graceful_drain() sets
-    _DrainingServer(config, notice, in_flight).run(sockets=[sock])
+    # uvicorn raises the SIGTERM it caught again once it has shut down; handled here, the process then exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    _DrainingServer(config, notice, in_flight, server, settings.shutdown_seconds).run(sockets=[sock])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -242,12 +343,22 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 class _DrainingServer(uvicorn.Server):
     """Says where it listens once it accepts connections, so scripts can wait for that line; on shutdown,
-    stops accepting, lets the calls in flight answer (within the grace period), then ends the idle streams."""
+    stops accepting, lets the calls in flight answer within the shutdown bound (``shutdown.wind_down``), then
+    ends the idle streams."""
 
-    def __init__(self, config: uvicorn.Config, notice: str, in_flight: InFlightRequests) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        notice: str,
+        in_flight: InFlightRequests,
+        server: VinMcpServer,
+        shutdown_seconds: float,
+    ) -> None:
         super().__init__(config)
         self._notice = notice
         self._in_flight = in_flight
+        self._server = server
+        self._shutdown_seconds = shutdown_seconds
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -257,7 +368,9 @@ class _DrainingServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
             server.close()
-        if not await self._in_flight.drained(GRACEFUL_SHUTDOWN_SECONDS):
+        await wind_down(self._server.service, self._shutdown_seconds)
+        # The answers just made are written before the connections close.
+        if not await self._in_flight.drained(ANSWER_SECONDS):
             logger.warning("Shutting down with %d MCP requests still unanswered", self._in_flight.count)
         AppStatus.should_exit = True
         await super().shutdown(sockets)

@@ -18,7 +18,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from vin_mcp import __version__
-from vin_mcp.errors import ConfigurationError
+from vin_mcp.errors import ConfigurationError, ShuttingDownError
 from vin_mcp.mcp_server.arguments import explain
 from vin_mcp.mcp_server.schema import CompactToolSchemas
 from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
@@ -65,8 +65,15 @@ class VinMcpServer(MCPServer[VinService]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[VinService, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        service = self.service
         try:
-            return await super().call_tool(name, arguments, context)
+            if service is None:
+                return await super().call_tool(name, arguments, context)
+            # The whole call is guarded, so a shutdown answers it ("shutting down") rather than dropping it.
+            return await service.guarded(super().call_tool(name, arguments, context))
+        except ShuttingDownError as exc:
+            logger.info("%s answered: %s", name, exc.message)
+            raise ToolError(str(exc)) from None
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
                 raise ToolError(explain(name, exc.__cause__)) from exc.__cause__

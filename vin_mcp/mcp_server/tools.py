@@ -73,9 +73,9 @@ async def lookup_vin(
     from vin_mcp.mcp_server.questions import ask, from_reply
 
     replying = ctx.request_state is not None
+    service = _service(ctx)
     if replying and (settled := await _run("lookup_vin", from_reply(ctx))) is not None:
         return _result(render_lookup(settled), settled.dump())
-    service = _service(ctx)
     facts = await _run(
         "lookup_vin",
         service.lookup_facts(

@@ -1,0 +1,42 @@
+"""The stdio transport, with SIGTERM handled as on HTTP (``shutdown.wind_down``): calls in flight are answered
+within the bound, then the process exits 0.
+
+The SDK reads stdin in a worker thread that no cancellation can stop (it waits for a line), so once the
+answers are written the process leaves with ``os._exit``, as it does on Ctrl-C in a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import anyio
+
+from vin_mcp.mcp_server.server import VinMcpServer
+from vin_mcp.mcp_server.shutdown import wind_down
+
+# What the SDK's writer task is given to put the last answers on stdout.
+FLUSH_SECONDS = 0.2
+
+
+def serve_stdio(server: VinMcpServer, shutdown_seconds: float) -> None:
+    anyio.run(_serve, server, shutdown_seconds)
+
+
+async def _serve(server: VinMcpServer, shutdown_seconds: float) -> None:
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_on_sigterm, server, shutdown_seconds)
+        await server.run_stdio_async()
+        tasks.cancel_scope.cancel()
+
+
+async def _on_sigterm(server: VinMcpServer, shutdown_seconds: float) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            break
+    await wind_down(server.service, shutdown_seconds)
+    await anyio.sleep(FLUSH_SECONDS)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
