@@ -364,7 +364,8 @@ def _is_miss(words: re.Pattern[str], envelope: Envelope) -> bool:
 
 
 def _raise_for_key(status: int, envelope: Envelope) -> None:
-    if status >= 400 and envelope.message and _KEY_WORDS.search(envelope.message):
+    failed = status >= 400 or envelope.error is True or envelope.success is False or envelope.odd
+    if failed and envelope.message and _KEY_WORDS.search(envelope.message):
         raise AuthenticationError(f"AutoGrab refused the API key (HTTP {status}){_quoted(envelope)}.")
 
 
