@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from bench.attacks import measure_hostile_bodies, measure_session_flood, measure_slowloris
 from bench.cold_start import measure_cold_start
 from bench.common import (
     FULL,
@@ -61,6 +62,9 @@ def main() -> None:
             lambda: anyio.run(_one, measure_http_throughput(fake, sizes)),
             lambda: anyio.run(measure_cache, fake, sizes),
             lambda: anyio.run(measure_shared_cache, fake, sizes),
+            lambda: [measure_slowloris(fake, sizes)],
+            lambda: anyio.run(_one, measure_session_flood(fake, sizes)),
+            lambda: anyio.run(_one, measure_hostile_bodies(fake, sizes)),
         ]
         rows: list[Row] = []
         for step in steps:

@@ -109,7 +109,7 @@ def test_help_lists_every_variable_from_the_fields(capsys: pytest.CaptureFixture
     help_text = capsys.readouterr().out
     for name, _ in [*Settings.variables(), *HttpSettings.variables()]:
         assert name in help_text
-    assert len(Settings.variables()) == len(Settings.model_fields) == 13
+    assert len(Settings.variables()) == len(Settings.model_fields) == 14
 
 
 def test_a_short_token_is_refused_without_echoing_it() -> None:
