@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bench.common import Row, Sizes
 from tests import fake_autograb as fa
-from vin_mcp.answers.assess import build_facts
+from vin_mcp.answers.build_data import build_facts
 from vin_mcp.autograb.payloads import BuildDataResponse
 from vin_mcp.service import open_service
 from vin_mcp.settings import Settings

@@ -24,6 +24,7 @@ from tests.test_operator import INITIALIZE, clean_env, converse
 from tests.test_stdout import call
 from vin_mcp.answers.models import BuildFacts
 from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb import constants
 from vin_mcp.autograb.pacing import header_wait
 from vin_mcp.autograb.text import clean_text
 from vin_mcp.cache import SingleFlightCache
@@ -125,7 +126,7 @@ async def test_an_ordinary_lookup_beside_30_hostile_bodies_stays_quick(fake: fa.
     vins = [fa.eu_vin(8_100 + n) for n in range(30)]
     for vin in vins:
         fake.script("search", vin, fa.Reply(body=hostile.replace(fa.POLO, vin).encode()))
-    assert len(hostile.encode()) < client_module.MAX_BODY_BYTES
+    assert len(hostile.encode()) < constants.MAX_BODY_BYTES
     async with open_service(make_settings(fake, timeout=10.0)) as service:
         took: list[float] = []
 

@@ -84,7 +84,7 @@ async def test_unpacked_bundle_starts_as_the_manifest_says_and_answers(
     async with Client(server) as client:
         tools = await client.list_tools()
         result = await client.call_tool("lookup_vin", {"vin": fa.POLO})
-    assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
+    assert {t.name for t in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     assert not result.is_error
     assert (result.structured_content or {})["vehicle"]["model"] == "Polo"
     assert fake.calls(fa.POLO)[0].query["region"] == "nz"

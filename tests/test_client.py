@@ -14,8 +14,10 @@ import pytest
 from tests import fake_autograb as fa
 from tests.conftest import make_settings
 from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb import constants
 from vin_mcp.autograb.client import AutoGrabClient
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.config import AutoGrabConfig
+from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -27,6 +29,7 @@ from vin_mcp.errors import (
     UpstreamTimeoutError,
 )
 from vin_mcp.settings import Settings
+from vin_mcp.vin.identifiers import VinSearch
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +37,7 @@ pytestmark = pytest.mark.anyio
 @asynccontextmanager
 async def autograb(settings: Settings) -> AsyncIterator[AutoGrabClient]:
     async with httpx.AsyncClient(timeout=settings.timeout) as http:
-        yield AutoGrabClient(http, settings)
+        yield AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +48,13 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_search_sends_documented_request(fake: fa.FakeAutoGrab) -> None:
     async with autograb(make_settings(fake)) as api:
         asked = LookupRequest(
-            vin=fa.POLO, region="nz", include_extended_data=True, prefer_more_results=True, reference_id="desk-7"
+            search=VinSearch(vin=fa.POLO),
+            region="nz",
+            include_extended_data=True,
+            prefer_more_results=True,
+            reference_id="desk-7",
         )
-        response = await api.search_vin(asked)
+        response = await api.search(asked)
     assert response.vehicle is not None and response.vehicle.model == "Polo"
     [request] = fake.calls()
     assert request.path == f"/v2/vehicles/vins/{fa.POLO}"
@@ -63,28 +70,28 @@ async def test_search_sends_documented_request(fake: fa.FakeAutoGrab) -> None:
 
 async def test_default_search_sends_only_region(fake: fa.FakeAutoGrab) -> None:
     async with autograb(make_settings(fake)) as api:
-        await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))
+        await api.search(LookupRequest(search=VinSearch(vin=fa.POLO), region="au"))
     assert fake.calls()[0].query == {"region": "au"}
 
 
 @pytest.mark.parametrize("vin", [fa.NO_MATCH_NULL, fa.NO_MATCH_BARE, fa.NO_MATCH_404, fa.MISSING_VEHICLE])
 async def test_every_no_match_form_is_a_miss_not_an_error(fake: fa.FakeAutoGrab, vin: str) -> None:
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert response.vehicle is None
     assert response.additional_vehicles == []
 
 
 async def test_no_match_keeps_registration_description(fake: fa.FakeAutoGrab) -> None:
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=fa.NO_MATCH_NULL, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=fa.NO_MATCH_NULL), region="au"))
     assert response.upstream_vehicle == "1998 HOLDEN COMMODORE VT SEDAN"
 
 
 async def test_schema_drift_is_tolerated(fake: fa.FakeAutoGrab) -> None:
     async with autograb(make_settings(fake)) as api:
-        drift = await api.search_vin(LookupRequest(vin=fa.DRIFT, region="au"))
-        null_lists = await api.search_vin(LookupRequest(vin=fa.DRIFT_NULL_LISTS, region="au"))
+        drift = await api.search(LookupRequest(search=VinSearch(vin=fa.DRIFT), region="au"))
+        null_lists = await api.search(LookupRequest(search=VinSearch(vin=fa.DRIFT_NULL_LISTS), region="au"))
     assert drift.vehicle is not None
     assert drift.vehicle.year == "2010"  # a number in the payload
     assert drift.vehicle.capacity_cc == 1390  # "1,390" in the payload
@@ -95,7 +102,9 @@ async def test_schema_drift_is_tolerated(fake: fa.FakeAutoGrab) -> None:
 @pytest.mark.parametrize(("uk", "region"), [(False, "au"), (True, "uk")])
 async def test_extended_data_under_either_key(fake: fa.FakeAutoGrab, uk: bool, region: str) -> None:
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=fa.EXTENDED, region=region, include_extended_data=True))
+        response = await api.search(
+            LookupRequest(search=VinSearch(vin=fa.EXTENDED), region=region, include_extended_data=True)
+        )
     assert response.registration_data is not None
     assert response.registration_data["make_code"] == "VOLKS"
 
@@ -123,7 +132,7 @@ async def test_build_data_error_envelope_with_200(fake: fa.FakeAutoGrab) -> None
 async def test_no_key_never_sends(fake: fa.FakeAutoGrab) -> None:
     async with autograb(make_settings(fake, api_key=None)) as api:
         with pytest.raises(MissingApiKeyError, match="AUTOGRAB_API_KEY"):
-            await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=fa.POLO), region="au"))
     assert fake.calls() == []
 
 
@@ -157,7 +166,7 @@ async def test_fault_matrix(
     vin = fa.FAULTS[fault]
     async with autograb(make_settings(fake, timeout=0.5)) as api:
         with pytest.raises(error) as caught:
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert fragment in str(caught.value)
     assert len(fake.calls(vin)) == attempts
     assert fa.API_KEY not in str(caught.value) and fa.API_KEY not in repr(caught.value)
@@ -166,7 +175,7 @@ async def test_fault_matrix(
 async def test_transient_503_is_retried(fake: fa.FakeAutoGrab) -> None:
     vin = fa.FAULTS["flaky_503"]
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert response.vehicle is not None
     assert len(fake.calls(vin)) == 2
 
@@ -175,7 +184,7 @@ async def test_transient_503_is_retried(fake: fa.FakeAutoGrab) -> None:
 async def test_short_rate_limit_waits_and_retries(fake: fa.FakeAutoGrab, fault: str) -> None:
     vin = fa.FAULTS[fault]
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert response.vehicle is not None
     assert len(fake.calls(vin)) == 2
 
@@ -184,7 +193,7 @@ async def test_connection_refused_is_retried_then_unavailable() -> None:
     settings = Settings(api_key="sec_x", base_url=f"http://127.0.0.1:{unused_port()}", timeout=1)
     async with autograb(settings) as api:
         with pytest.raises(ServiceUnavailableError, match="Could not connect"):
-            await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=fa.POLO), region="au"))
         assert api.requests_sent == 3
 
 
@@ -199,9 +208,9 @@ async def test_exhausted_window_holds_the_next_call(fake: fa.FakeAutoGrab) -> No
         ),
     )
     async with autograb(make_settings(fake)) as api:
-        await api.search_vin(LookupRequest(vin=vin, region="au"))
+        await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
         with pytest.raises(RateLimitedError, match=r"reopens in about 6[01] seconds"):
-            await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=fa.POLO), region="au"))
     assert len(fake.calls()) == 1
 
 
@@ -223,15 +232,15 @@ async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
 
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        now[0] += client_module.RETRY_BUDGET_SECONDS  # the first wait uses the whole budget
+        now[0] += constants.RETRY_BUDGET_SECONDS  # the first wait uses the whole budget
 
     vin = fa.FAULTS["503"]
     async with httpx.AsyncClient(timeout=2) as http:
-        api = AutoGrabClient(http, make_settings(fake), sleep=sleep, monotonic=clock)
+        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)), sleep=sleep, monotonic=clock)
         with pytest.raises(ServiceUnavailableError):
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert len(sleeps) == 1 and len(fake.calls(vin)) == 2
-    assert client_module.RETRY_BUDGET_SECONDS + 10 < 60  # budget plus a default timeout fits a client's 60 s
+    assert constants.RETRY_BUDGET_SECONDS + 10 < 60  # budget plus a default timeout fits a client's 60 s
 
 
 @pytest.mark.parametrize(
@@ -251,7 +260,7 @@ async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
         (
             fa.Reply(
                 body={"success": True},
-                headers={"Content-Length": str(client_module.MAX_BODY_BYTES + 1)},
+                headers={"Content-Length": str(constants.MAX_BODY_BYTES + 1)},
                 action="declared_huge",
             ),
             UnexpectedResponseError,
@@ -266,7 +275,7 @@ async def test_odd_statuses_and_bodies(
     fake.script("search", vin, reply)
     async with autograb(make_settings(fake)) as api:
         with pytest.raises(error, match=fragment):
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert len(fake.calls(vin)) == 1
 
 
@@ -276,7 +285,7 @@ async def test_retry_after_as_an_http_date(fake: fa.FakeAutoGrab) -> None:
     fake.script("search", vin, fa.Reply(status=429, headers={"Retry-After": in_two_minutes}))
     async with autograb(make_settings(fake)) as api:
         with pytest.raises(RateLimitedError) as caught:
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     # Two minutes away, clamped to the 60 s that one header may close the window for.
     assert caught.value.retry_after_seconds is not None and 59 < caught.value.retry_after_seconds <= 60
 
@@ -295,5 +304,5 @@ async def test_each_400_gets_advice_that_fits_its_message(fake: fa.FakeAutoGrab,
     fake.script("search", vin, fa.Reply(status=400, body={"error": True, "message": message}))
     async with autograb(make_settings(fake)) as api:
         with pytest.raises(BadRequestError) as caught:
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert f'"{message}"' in caught.value.message and advice in caught.value.hint

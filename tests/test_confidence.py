@@ -6,11 +6,13 @@ from typing import Any, get_args
 
 import pytest
 
-from vin_mcp.answers.assess import lookup_answer, options_fitted
+from tests import fake_autograb as fa
 from vin_mcp.answers.confidence import OFFLINE, Advice, Assessment, Finding, assess
+from vin_mcp.answers.lookup import lookup_answer, lookup_facts, options_fitted
 from vin_mcp.answers.render import render_lookup
 from vin_mcp.answers.wording import ADVICE, advice, finding_sentence
-from vin_mcp.autograb.payloads import VendorVehicle, VinSearchResponse
+from vin_mcp.autograb.payloads import SearchResponse, VendorVehicle
+from vin_mcp.vin.identifiers import VinSearch
 from vin_mcp.vin.rules import decode_vin
 
 # A sure match: a Volkswagen VIN (no check digit in use, no model year) matched as a Volkswagen, "standard".
@@ -172,9 +174,11 @@ def test_unconfirmed_advice_names_who_disagrees(findings: tuple[Finding, ...], w
 
 def test_a_note_beside_a_sure_match_is_mentioned() -> None:
     plain = advice(Assessment("high", (), "state"))
-    noted = advice(Assessment("high", (Finding("registry_colour", ("GREY", "Black")),), "state"))
+    vin = "WVWZZZ1KZKU000001"
+    body = fa.match_body(vin, fa.vehicle(year="2015"), colour="Black", upstream_vehicle="2015 VOLKSWAGEN POLO GREY")
+    answer = lookup_answer(lookup_facts(VinSearch(vin=vin), "au", SearchResponse.model_validate(body), extended=False))
     assert plain == "Safe to tell the user this is the vehicle."
-    assert noted == f"{plain} Mention the difference noted above."
+    assert answer.confidence.advice == f"{plain} Mention the difference noted above."
 
 
 @pytest.mark.parametrize(
@@ -192,18 +196,18 @@ def test_options_say_whether_build_data_can_confirm_them(vin: str, make: str, ye
 
 @pytest.mark.parametrize(("region", "currency"), [("au", "AUD"), ("nz", "NZD"), ("uk", "GBP")])
 def test_option_prices_are_in_the_region_currency(region: str, currency: str) -> None:
-    response = VinSearchResponse.model_validate(
+    response = SearchResponse.model_validate(
         {"vehicle": {"make": "Volkswagen", "model": "Golf", "options": [{"detail": "Sunroof", "price": 1800.4}]}}
     )
-    answer = lookup_answer(decode_vin("WVWZZZ1KZKU000001"), region, response)
+    answer = lookup_answer(lookup_facts(VinSearch(vin="WVWZZZ1KZKU000001"), region, response, extended=False))
     options = answer.dump()["vehicle"]["available_options"]
     assert options["currency"] == currency and options["list_prices"] == {"Sunroof": 1800}
     assert f'{currency} list prices: "Sunroof 1800"' in render_lookup(answer)
 
 
 def test_two_packs_of_one_name_stay_two_entries() -> None:
-    response = VinSearchResponse.model_validate(
+    response = SearchResponse.model_validate(
         {"vehicle": {"options": [{"detail": "Paint", "price": 700}, {"detail": "Paint", "price": 900}, {"detail": ""}]}}
     )
-    answer = lookup_answer(decode_vin("WVWZZZ1KZKU000001"), "au", response)
+    answer = lookup_answer(lookup_facts(VinSearch(vin="WVWZZZ1KZKU000001"), "au", response, extended=False))
     assert answer.dump()["vehicle"]["available_options"]["list_prices"] == {"Paint": 700, "Paint (2)": 900}

@@ -134,14 +134,16 @@ async def test_key_appears_nowhere_across_the_fault_matrix(
                 )
                 outputs.append(result.model_dump_json())
     from vin_mcp.autograb.client import AutoGrabClient
-    from vin_mcp.autograb.requests import LookupRequest
+    from vin_mcp.autograb.config import AutoGrabConfig
+    from vin_mcp.autograb.lookup_request import LookupRequest
+    from vin_mcp.vin.identifiers import VinSearch
 
     async with __import__("httpx").AsyncClient(timeout=0.5) as http:
-        api = AutoGrabClient(http, settings)
+        api = AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
         outputs.append(repr(api))
         for vin in vins:
             try:
-                await api.search_vin(LookupRequest(vin=vin, region="au"))
+                await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
             except VinMcpError as exc:
                 outputs.extend([str(exc), repr(exc), exc.message, exc.hint])
     outputs.extend(record.getMessage() for record in caplog.records)

@@ -25,15 +25,18 @@ from mcp.types import CallToolResult
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp.answers.assess import build_facts, lookup_facts
+from vin_mcp.answers.build_data import build_facts
+from vin_mcp.answers.lookup import lookup_facts
 from vin_mcp.autograb import client as client_module
+from vin_mcp.autograb import constants
 from vin_mcp.autograb.client import AutoGrabClient
-from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, VinSearchResponse
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.config import AutoGrabConfig
+from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, SearchResponse
 from vin_mcp.errors import RateLimitedError, UnexpectedResponseError, UpstreamTimeoutError
 from vin_mcp.service import MAX_BUILD_ENTRY_BYTES, MAX_LOOKUP_ENTRY_BYTES, open_service
 from vin_mcp.settings import Settings
-from vin_mcp.vin.rules import decode_vin
+from vin_mcp.vin.identifiers import VinSearch
 
 pytestmark = pytest.mark.anyio
 
@@ -63,9 +66,9 @@ class FakeTime:
 async def autograb(settings: Settings, clock: FakeTime | None = None) -> AsyncIterator[AutoGrabClient]:
     async with httpx.AsyncClient(timeout=settings.timeout) as http:
         if clock is None:
-            yield AutoGrabClient(http, settings)
+            yield AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
         else:
-            yield AutoGrabClient(http, settings, sleep=clock.sleep, monotonic=clock)
+            yield AutoGrabClient(http, AutoGrabConfig.from_settings(settings), sleep=clock.sleep, monotonic=clock)
 
 
 def text(result: CallToolResult) -> str:
@@ -91,7 +94,7 @@ async def test_a_429_is_retried_at_most_twice_and_never_sooner_than_a_second(
     clock = FakeTime()
     async with autograb(make_settings(fake), clock) as api:
         with pytest.raises(RateLimitedError, match="reopens in about 1 second"):
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert len(fake.calls(vin)) == 3  # today: 8,000-15,500 in 25 s
     assert clock.slept == [1.0, 1.0]
 
@@ -105,7 +108,7 @@ async def test_header_waits_are_clamped_to_sixty_seconds(
     clock = FakeTime()
     async with autograb(make_settings(fake), clock) as api:
         with pytest.raises(RateLimitedError) as caught:
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
         assert api.pacer.closed_for() <= 60
     assert clock.slept[: len(waited)] == waited
     # 3 s is waited out in the call; 30 s and 3600 s (clamped to 60) are reported; a day away is junk.
@@ -166,7 +169,7 @@ async def test_a_crowd_under_a_429_storm_sends_about_one_request_per_reopening(
         assert all(
             r.is_error and "rate limit is reached" in text(r) and "Try again in" in text(r) for r in results.values()
         )
-        assert took < client_module.RETRY_BUDGET_SECONDS  # today each call failed after 24.5 s
+        assert took < constants.RETRY_BUDGET_SECONDS  # today each call failed after 24.5 s
         fake.storm = None
         await anyio.sleep(1.1)
         after = await lookup(client, fa.POLO)
@@ -248,11 +251,11 @@ async def test_a_double_gzip_bomb_costs_little_memory(fake: fa.FakeAutoGrab) -> 
         tracemalloc.start()
         try:
             with pytest.raises(UnexpectedResponseError, match="exceeded"):
-                await api.search_vin(LookupRequest(vin=vin, region="au"))
+                await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert (await api.search_vin(LookupRequest(vin=fa.POLO, region="au"))).vehicle is not None
+        assert (await api.search(LookupRequest(search=VinSearch(vin=fa.POLO), region="au"))).vehicle is not None
     assert peak < 20 * 1024 * 1024  # today: about 1 GB
     assert fake.calls(vin)[0].headers["accept-encoding"] == "identity"
 
@@ -262,7 +265,7 @@ async def test_an_ordinary_gzip_body_is_read(fake: fa.FakeAutoGrab) -> None:
     body = gzip.compress(json.dumps(fa.match_body(vin, fa.vehicle())).encode())
     fake.script("search", vin, fa.Reply(body=body, headers={"Content-Encoding": "gzip"}))
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert response.vehicle is not None and response.vehicle.model == "Polo"
 
 
@@ -272,7 +275,7 @@ async def test_undecodable_or_unasked_encodings_are_unexpected(fake: fa.FakeAuto
     fake.script("search", vin, fa.Reply(body=b'{"success": true}', headers={"Content-Encoding": encoding}))
     async with autograb(make_settings(fake)) as api:
         with pytest.raises(UnexpectedResponseError):
-            await api.search_vin(LookupRequest(vin=vin, region="au"))
+            await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
 
 
 async def test_a_trickled_body_ends_at_the_timeout_and_cannot_starve_the_pool(fake: fa.FakeAutoGrab) -> None:
@@ -387,7 +390,7 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
 async def test_an_ordinary_vehicle_costs_under_5_kb_of_cache(fake: fa.FakeAutoGrab, settings: Settings) -> None:
     async with open_service(settings) as service:
         await service.lookup(fa.RICH)
-        size = service.lookups.entry_bytes(("lookup", fa.RICH, "au", False, False))
+        size = service.lookups.entry_bytes(("lookup", "vin", fa.RICH, "au", False, False))
     assert size is not None and size < 5 * 1024  # today: about 17 KB of pydantic objects
 
 
@@ -438,8 +441,8 @@ def test_no_response_can_make_an_entry_larger_than_the_stated_caps() -> None:
         "writeoff_info": {"incident_list": [incident | {"odometer": 10**11}] * 50},
     }
     # What is stored: the answer and every candidate as a vehicle (a person may pick one later).
-    stored = lookup_facts(decode_vin(fa.RICH), "au", VinSearchResponse.model_validate(body), extended_requested=True)
-    assert len(stored.candidate_vehicles) == 11
+    stored = lookup_facts(VinSearch(vin=fa.RICH), "au", SearchResponse.model_validate(body), extended=True)
+    assert stored.match is not None and len(stored.others) == 10
     lookup_bytes = len(stored.model_dump_json(exclude_defaults=True).encode())
     features = [{"code": t, "value": t}] * (BUILD_CODES_LIMIT * 3)
     build = {"vehicle": {"make": t, "model": t, "build_date": t, "features": features}}
@@ -513,5 +516,5 @@ async def test_a_deflate_body_is_read_wrapped_or_raw(fake: fa.FakeAutoGrab, raw_
     body = packer.compress(data) + packer.flush()
     fake.script("search", vin, fa.Reply(body=body, headers={"Content-Encoding": "deflate"}))
     async with autograb(make_settings(fake)) as api:
-        response = await api.search_vin(LookupRequest(vin=vin, region="au"))
+        response = await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))
     assert response.vehicle is not None and response.vehicle.model == "Polo"

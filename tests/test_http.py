@@ -91,7 +91,7 @@ async def test_stateless_mode_serves_plain_json_without_sessions(fake: fa.FakeAu
             build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "limit": 5})
         async with httpx.AsyncClient() as plain:
             raw = await plain.post(f"{url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
-    assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
+    assert {t.name for t in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     assert not first.is_error and not second.is_error and not build.is_error
     assert "from_cache_fetched_at" in second.structured_content
     assert len(fake.calls(fa.POLO)) == 1

@@ -37,7 +37,7 @@ def test_inspector_lists_both_tools_and_strict_finds_no_schema_problem(fake: fa.
     code, listed, stderr = inspect(fake, "--method", "tools/list", "--strict")
     assert code == 0, stderr
     tools = {tool["name"]: tool for tool in listed["result"]["tools"]}
-    assert set(tools) == {"lookup_vin", "get_factory_build_data"}
+    assert set(tools) == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     assert all("outputSchema" in tool and tool["annotations"]["readOnlyHint"] for tool in tools.values())
     assert "problem" not in stderr.lower()
     assert fake.calls() == []

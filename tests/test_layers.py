@@ -12,7 +12,7 @@ SHARED = {"vin_mcp", "vin_mcp.errors", "vin_mcp.settings"}
 # layer -> the vin_mcp modules (prefixes) it may import, besides itself and SHARED
 ALLOWED = {
     "vin_mcp.vin": set(),
-    "vin_mcp.autograb": set(),
+    "vin_mcp.autograb": {"vin_mcp.vin"},
     "vin_mcp.answers": {"vin_mcp.vin", "vin_mcp.autograb.payloads"},
     "vin_mcp.cache": set(),
     # The Redis store fills the cache's and the pacer's shared-state protocols, and cleans what it reads again.
@@ -20,13 +20,20 @@ ALLOWED = {
     "vin_mcp.service": {"vin_mcp.vin", "vin_mcp.autograb", "vin_mcp.answers", "vin_mcp.cache", "vin_mcp.shared_store"},
     "vin_mcp.redaction": set(),
     # The lookup's arguments travel as one model, defined where the vendor request is made.
-    "vin_mcp.mcp_server": {"vin_mcp.service", "vin_mcp.answers", "vin_mcp.redaction", "vin_mcp.autograb.requests"},
+    "vin_mcp.mcp_server": {
+        "vin_mcp.service",
+        "vin_mcp.answers",
+        "vin_mcp.redaction",
+        "vin_mcp.autograb.lookup_request",
+        "vin_mcp.vin.identifiers",
+    },
     "vin_mcp.cli": {
         "vin_mcp.service",
         "vin_mcp.answers",
         "vin_mcp.redaction",
         "vin_mcp.mcp_server",
-        "vin_mcp.autograb.requests",
+        "vin_mcp.autograb.lookup_request",
+        "vin_mcp.vin.identifiers",
     },
 }
 NO_MCP = (

@@ -221,7 +221,7 @@ async def test_a_full_session_with_a_valid_token_tags_usage_with_the_subject(
         async with Client(streamable_http_client(f"{base}/mcp", http_client=http_client)) as client:
             tools = await client.list_tools()
             result = await client.call_tool("lookup_vin", {"vin": fa.RICH})
-    assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
+    assert {t.name for t in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     assert not result.is_error and (result.structured_content or {})["status"] == "matched"
     assert fake.calls(fa.RICH)[0].query["reference_id"] == "user-4711"
     lines = [r.getMessage() for r in caplog.records if r.name == "vin_mcp.mcp_server.oauth"]

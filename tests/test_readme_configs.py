@@ -78,5 +78,5 @@ async def test_each_snippet_starts_the_server(where: str, command: str, args: li
     async with Client(StdioServerParameters(command=program, args=arguments, env=env)) as client:
         tools = await client.list_tools()
         offline = await client.call_tool("lookup_vin", {"vin": "1HGCM82633A004352"})
-    assert {tool.name for tool in tools.tools} == {"lookup_vin", "get_factory_build_data"}, where
+    assert {tool.name for tool in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}, where
     assert offline.structured_content and offline.structured_content["status"] == "vin_decode_only"

@@ -21,6 +21,7 @@ from tests.conftest import make_settings
 from tests.redis_server import RedisServer
 from tests.replicas import http_client, replica
 from vin_mcp import shared_store
+from vin_mcp.answers.lookup import lookup_answer
 from vin_mcp.service import VinService, open_service
 from vin_mcp.settings import Settings
 
@@ -66,8 +67,9 @@ async def test_a_new_replica_answers_from_redis_without_paying(fake: fa.FakeAuto
     async with replicas(shared(fake, redis)) as (later,):
         facts = await later.lookup_facts(fa.CANDIDATES)
     assert len(fake.calls(fa.CANDIDATES)) == 1
-    assert facts.answer.candidates == paid.candidates and len(facts.candidate_vehicles) == 3
-    assert facts.answer.from_cache_fetched_at is not None
+    answer = lookup_answer(facts)
+    assert answer.candidates == paid.candidates and len(answer.candidates) == 3
+    assert answer.from_cache_fetched_at is not None
 
 
 async def test_build_data_is_shared_too(fake: fa.FakeAutoGrab, redis: RedisServer) -> None:
@@ -82,7 +84,7 @@ async def test_a_miss_is_kept_briefly_and_ttls_are_todays(fake: fa.FakeAutoGrab,
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.RICH)
         await service.lookup(fa.NO_MATCH_BARE)
-    ttls = {key.split(":")[5]: int(redis.command("PTTL", key).strip(b":\r\n")) for key in stored_keys(redis)}
+    ttls = {key.split(":")[6]: int(redis.command("PTTL", key).strip(b":\r\n")) for key in stored_keys(redis)}
     assert 86_000_000 < ttls[fa.RICH] <= 86_400_000  # VIN_MCP_CACHE_TTL
     assert 500_000 < ttls[fa.NO_MATCH_BARE] <= 600_000  # a miss: ten minutes
 

@@ -22,7 +22,7 @@ async def test_stdio_server_answers_lookups(fake: fa.FakeAutoGrab) -> None:
     env = {"AUTOGRAB_API_KEY": fa.API_KEY, "AUTOGRAB_BASE_URL": fake.url, "AUTOGRAB_REGION": "nz"}
     async with Client(server_params(env)) as client:
         tools = await client.list_tools()
-        assert {t.name for t in tools.tools} == {"lookup_vin", "get_factory_build_data"}
+        assert {t.name for t in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
         result = await client.call_tool("lookup_vin", {"vin": fa.POLO})
         assert not result.is_error
         assert result.structured_content["vehicle"]["model"] == "Polo"

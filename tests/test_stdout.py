@@ -87,7 +87,7 @@ def test_stdout_carries_only_protocol_messages(fake: fa.FakeAutoGrab, tmp_path: 
     assert "DEBUG" in stderr  # the logs went to stderr
     assert replies[1]["result"]["serverInfo"]["name"] == "vin-mcp"
     assert "error" in replies[4]
-    assert len(replies[5]["result"]["tools"]) == 2
+    assert len(replies[5]["result"]["tools"]) == 3
     assert replies[6]["result"]["isError"] is False
     recovering = {"429_reset", "429_retry_after", "flaky_503"}  # these succeed after a wait or retry...
     for i, fault in enumerate(fa.FAULTS):

@@ -52,7 +52,7 @@ def forged_answer(vin: str) -> bytes:
 async def test_a_tenant_can_read_no_answer(fake: fa.FakeAutoGrab, redis: RedisServer, tenant: redis_py.Redis) -> None:
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.RICH)
-    value = tenant.get(key_ending(redis, f":answer:lookup:{fa.RICH}:au:false:false"))
+    value = tenant.get(key_ending(redis, f":answer:lookup:vin:{fa.RICH}:au:false:false"))
     assert isinstance(value, bytes) and b"Golf" not in value and b"Volkswagen" not in value and b"matched" not in value
 
 
@@ -63,7 +63,7 @@ async def test_a_forged_answer_is_a_miss_paid_for_and_logged_once(
         await service.lookup(fa.RICH)
         await service.lookup(fa.POLO)
     for vin in (fa.RICH, fa.POLO):
-        tenant.set(key_ending(redis, f":answer:lookup:{vin}:au:false:false"), forged_answer(vin))
+        tenant.set(key_ending(redis, f":answer:lookup:vin:{vin}:au:false:false"), forged_answer(vin))
     with caplog.at_level(logging.WARNING, logger="vin_mcp.shared_store"):
         async with replicas(shared(fake, redis)) as (fresh,):
             rich, polo = await fresh.lookup(fa.RICH), await fresh.lookup(fa.POLO)
@@ -81,8 +81,8 @@ async def test_a_sealed_answer_moved_to_another_vin_does_not_open(
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.RICH)
         await service.lookup(fa.POLO)
-    rich_key = key_ending(redis, f":answer:lookup:{fa.RICH}:au:false:false")
-    polo_key = key_ending(redis, f":answer:lookup:{fa.POLO}:au:false:false")
+    rich_key = key_ending(redis, f":answer:lookup:vin:{fa.RICH}:au:false:false")
+    polo_key = key_ending(redis, f":answer:lookup:vin:{fa.POLO}:au:false:false")
     tenant.copy(rich_key, polo_key, replace=True)  # the Golf's sealed answer under the Polo's name
     async with replicas(shared(fake, redis)) as (fresh,):
         polo = await fresh.lookup(fa.POLO)
@@ -108,7 +108,7 @@ async def test_a_forged_window_without_expiry_stops_nothing(
 ) -> None:
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.POLO)  # the namespace exists; now the tenant writes a window that never ends
-        prefix = key_ending(redis, f":answer:lookup:{fa.POLO}:au:false:false").split(":answer:")[0]
+        prefix = key_ending(redis, f":answer:lookup:vin:{fa.POLO}:au:false:false").split(":answer:")[0]
         tenant.set(f"{prefix}:window", value)
         started = time.monotonic()
         answer = await service.lookup(fa.RICH)
@@ -133,8 +133,8 @@ async def test_a_forged_lock_neither_stalls_nor_doubles_a_call(
 ) -> None:
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.POLO)
-        prefix = key_ending(redis, f":answer:lookup:{fa.POLO}:au:false:false").split(":answer:")[0]
-        lock = f"{prefix}:lock:lookup:{fa.RICH}:au:false:false"
+        prefix = key_ending(redis, f":answer:lookup:vin:{fa.POLO}:au:false:false").split(":answer:")[0]
+        lock = f"{prefix}:lock:lookup:vin:{fa.RICH}:au:false:false"
         tenant.set(lock, "held-by-nobody", px=expiry)
         started = time.monotonic()
         answer = await service.lookup(fa.RICH)
@@ -149,11 +149,11 @@ async def test_two_keys_seal_apart(fake: fa.FakeAutoGrab, redis: RedisServer, te
         await mine.lookup(fa.RICH)
         store = mine.store
         assert store is not None
-    ours = tenant.get(key_ending(redis, f":answer:lookup:{fa.RICH}:au:false:false"))
+    ours = tenant.get(key_ending(redis, f":answer:lookup:vin:{fa.RICH}:au:false:false"))
     assert isinstance(ours, bytes)
     async with replicas(theirs) as (other,):
         other_store = other.store
         assert other_store is not None
         their_prefix = other_store._prefix
-        tenant.set(f"{their_prefix}answer:lookup:{fa.RICH}:au:false:false", ours)
-        assert await other_store.get(f"lookup:{fa.RICH}:au:false:false") is None
+        tenant.set(f"{their_prefix}answer:lookup:vin:{fa.RICH}:au:false:false", ours)
+        assert await other_store.get(f"lookup:vin:{fa.RICH}:au:false:false") is None

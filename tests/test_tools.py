@@ -35,12 +35,21 @@ async def lookup(client: Client, vin: str, **args: Any) -> CallToolResult:
 async def test_tools_are_listed_with_schemas_and_annotations(settings: Settings) -> None:
     async with connect(settings) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {"lookup_vin", "get_factory_build_data"}
+    assert set(tools) == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     for tool in tools.values():
         assert tool.output_schema is not None
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
         assert tool.annotations.open_world_hint is True
-        assert tool.input_schema["required"] == ["vin"]
+    for name in ("lookup_vin", "get_factory_build_data"):
+        assert tools[name].input_schema["required"] == ["vin"]
+    assert tools["lookup_registration"].input_schema["required"] == ["plate"]
+    assert set(tools["lookup_registration"].input_schema["properties"]) == {
+        "plate",
+        "state",
+        "region",
+        "include_extended_data",
+        "prefer_more_results",
+    }
     assert set(tools["lookup_vin"].input_schema["properties"]) == {
         "vin",
         "region",

@@ -9,18 +9,20 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
 
-from vin_mcp.answers.assess import build_data_answer, build_facts, lookup_facts, offline_answer
+from vin_mcp.answers.build_data import build_data_answer, build_facts
+from vin_mcp.answers.lookup import lookup_answer, lookup_facts, without_record
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
 from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
 from vin_mcp.settings import REGIONS, Settings
+from vin_mcp.vin.identifiers import VinSearch
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
@@ -44,8 +46,6 @@ NO_MATCH_TTL_SECONDS = 600.0
 # (tests/test_hostile.py builds that response). The cache refuses anything heavier.
 MAX_LOOKUP_ENTRY_BYTES = 320 * 1024
 MAX_BUILD_ENTRY_BYTES = 512 * 1024
-# Cache keys: (endpoint, VIN, region, extended data?, more candidates?)
-_LookupKey = tuple[Literal["lookup"], str, str, bool, bool]
 
 
 class VinService:
@@ -74,8 +74,7 @@ class VinService:
         ttl = settings.cache_ttl
 
         def lookup_ttl(facts: LookupFacts) -> float:
-            answer = facts.answer
-            return ttl if answer.match or answer.candidates else min(ttl, NO_MATCH_TTL_SECONDS)
+            return ttl if facts.match or facts.others else min(ttl, NO_MATCH_TTL_SECONDS)
 
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
@@ -100,45 +99,38 @@ class VinService:
 
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""
-        return (await self.lookup_facts(request)).answer
+        return lookup_answer(await self.lookup_facts(request))
 
     async def lookup_facts(self, request: LookupRequest | str) -> LookupFacts:
-        """The answer, with every vehicle in play as a vehicle, for a person to pick from (``answers.choice``)."""
-        asked = LookupRequest(vin=request) if isinstance(request, str) else request
+        """What the lookup found (``answers.lookup`` shapes every answer from it, a person's reply included)."""
         if self.unusable is not None:
             raise self.unusable
-        normalised = validate_vin(asked.vin)
-        chosen_region = self._region(asked.region)
-        decode = decode_vin(normalised)
+        asked = LookupRequest(search=VinSearch.parse(request)) if isinstance(request, str) else request
+        region = self.region(asked.region)
+        search = asked.search
         if self.settings.api_key is None:
-            return LookupFacts(answer=offline_answer(decode, chosen_region))
+            if search.searched_vin is None:
+                raise MissingApiKeyError(f"A {search.noun()} search needs AUTOGRAB_API_KEY, which is not set.")
+            return LookupFacts(search=search, region=region, vin=search.searched_vin, offline=True)
         client = self.client()
         extended, more = asked.include_extended_data, asked.prefer_more_results
         ready = asked.model_copy(
-            update={
-                "vin": normalised,
-                "region": chosen_region,
-                "reference_id": asked.reference_id or self.settings.reference_id,
-            }
+            update={"region": region, "reference_id": asked.reference_id or self.settings.reference_id}
         )
-
-        key: _LookupKey = ("lookup", normalised, chosen_region, extended, more)
+        # (endpoint, what was searched, region, extended data?, more candidates?)
+        key = ("lookup", *search.key(), region, extended, more)
         # An answer fetched with extended data also answers the same question without it.
-        wider: _LookupKey = ("lookup", normalised, chosen_region, True, more)
-        cached = None if extended else self.lookups.peek(wider)
-        if cached is not None:
-            cached.value.answer.registration_record = None
-            cached.value.answer.registration_record_disagrees = []
-            cached.value.answer.note = None
+        wider = self.lookups.peek(("lookup", *search.key(), region, True, more)) if not extended else None
+        if wider is not None:
+            cached, facts = wider, without_record(wider.value)
         else:
 
             async def fetch() -> LookupFacts:
-                response = await client.search_vin(ready)
-                return lookup_facts(decode, chosen_region, response, extended_requested=extended)
+                return lookup_facts(search, region, await client.search(ready), extended=extended)
 
             cached = await self.lookups.get(key, fetch)
-        facts = cached.value
-        facts.answer.from_cache_fetched_at = _fetched_at(cached)
+            facts = cached.value
+        facts.from_cache_fetched_at = _fetched_at(cached)
         return facts
 
     async def build_data(
@@ -153,7 +145,7 @@ class VinService:
         if self.unusable is not None:
             raise self.unusable
         normalised = validate_vin(vin)
-        chosen_region = self._region(region)
+        chosen_region = self.region(region)
         if not 1 <= limit <= MAX_BUILD_CODES_LIMIT:
             raise InvalidArgumentError(f"limit is {limit}; use 1 to {MAX_BUILD_CODES_LIMIT}.")
         if offset < 0:
@@ -217,7 +209,9 @@ class VinService:
             import httpx
 
             from vin_mcp import __version__
-            from vin_mcp.autograb.client import USER_AGENT, AutoGrabClient
+            from vin_mcp.autograb.client import AutoGrabClient
+            from vin_mcp.autograb.config import AutoGrabConfig
+            from vin_mcp.autograb.constants import USER_AGENT
             from vin_mcp.autograb.pacing import RateLimitPacer
 
             # No await between the check and the assignment: concurrent first calls share one client (and its
@@ -228,14 +222,18 @@ class VinService:
                 follow_redirects=False,
             )
             self._resources.push_async_callback(http.aclose)
-            self._client = AutoGrabClient(http, self.settings, pacer=RateLimitPacer(shared=self.store))
+            config = AutoGrabConfig.from_settings(self.settings)
+            self._client = AutoGrabClient(http, config, pacer=RateLimitPacer(shared=self.store))
         return self._client
 
     def cache_backend(self) -> str:
         """For /health: "memory", or the shared store and whether it answers ("redis (up)")."""
         return "memory" if self.store is None else f"redis ({self.store.state})"
 
-    def _region(self, region: str | None) -> str:
+    def region(self, region: str | None) -> str:
+        """The region a call asked for (any letter case), or the server's; a setting that could not be read first."""
+        if self.unusable is not None:
+            raise self.unusable
         if not region:
             return self.settings.region
         if not re.fullmatch(REGION_PATTERN, region):
@@ -288,7 +286,7 @@ async def open_service(settings: Settings, unusable: ConfigurationError | None =
 
 def _open_store(settings: Settings) -> RedisStore:
     """The Redis store; imported only here, so a server without VIN_MCP_REDIS_URL never loads redis."""
-    from vin_mcp.autograb.client import RETRY_BUDGET_SECONDS
+    from vin_mcp.autograb.constants import RETRY_BUDGET_SECONDS
     from vin_mcp.shared_store import RedisStore
 
     assert settings.redis_url is not None

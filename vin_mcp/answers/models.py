@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 
 from vin_mcp.answers.wording import CHECK_DIGIT_WORDS, write_off_summary
 from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
+from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.rules import VinDecode
 
 
@@ -180,7 +181,9 @@ LookupStatus = Literal["matched", "unconfirmed", "candidates", "no_match", "vin_
 
 class LookupAnswer(Compact):
     status: LookupStatus
-    vin: str
+    vin: str | None = Field(None, description="The VIN searched, or the one AutoGrab gave for the plate.")
+    plate: str | None = None
+    state: str | None = None
     region: str
     vehicle: Vehicle | None = Field(None, description="The match, when nothing contradicts it.")
     unconfirmed_vehicle: Vehicle | None = Field(None, description="AutoGrab's match, contradicted or doubted.")
@@ -210,11 +213,23 @@ class LookupAnswer(Compact):
 
 
 class LookupFacts(BaseModel):
-    """What is cached of a lookup: the answer, and every vehicle in play as a vehicle (the order of
-    ``answer.candidates``), so a person can pick one later without a second paid search."""
+    """What a lookup found, condensed and cleaned once: what the cache keeps, and what every answer to the lookup
+    is shaped from (``answers.lookup``), the person's pick among the vehicles included, without a second search."""
 
-    answer: LookupAnswer
-    candidate_vehicles: list[Vehicle] = Field(default_factory=list)
+    search: Search
+    region: str
+    vin: str | None = None  # the VIN searched, or a valid one AutoGrab gave for a plate
+    match: Vehicle | None = None
+    others: list[Vehicle] = Field(default_factory=list)  # the further candidates AutoGrab listed
+    autograb: str | None = None  # AutoGrab's confidence in its match
+    registry_text: str | None = None
+    colour: str | None = None
+    write_off: WriteOff | None = None
+    record: dict[str, str] | None = None  # the registration record, when asked for and given
+    extended: bool = False  # the registration record was asked for
+    test_data: bool = False  # served by vin-mcp's own fake of the API
+    offline: bool = False  # no API key: only the VIN decode
+    from_cache_fetched_at: str | None = None  # set on the way out of the cache, never stored
 
 
 class BuildFacts(Compact):

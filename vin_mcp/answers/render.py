@@ -31,7 +31,10 @@ def render_lookup(answer: LookupAnswer) -> str:
     # A reason that already quotes AutoGrab's rating says it better than the heading would.
     said = rating is None or any(rating in reason for reason in confidence.reasons)
     autograb = "" if said else f" (AutoGrab: {rating})"
-    head = f"VIN {answer.vin} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}, confidence {confidence.level}"
+    searched = (
+        f"VIN {answer.vin}" if answer.plate is None else " ".join(p for p in ("Plate", answer.plate, answer.state) if p)
+    )
+    head = f"{searched} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}, confidence {confidence.level}"
     lines = [f"{head}{autograb}. {' '.join(confidence.reasons)}".rstrip()]
     lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:

@@ -75,17 +75,23 @@ def advice(assessment: Assessment) -> str:
     if assessment.advice == "unconfirmed":
         sources = dict.fromkeys(SOURCES[f.code] for f in assessment.findings if f.code in SOURCES)
         text = text.format(why="; ".join(_DISAGREEING[source] for source in sources))
-    if assessment.advice == "state" and assessment.findings:
-        text = f"{text} {NOTED_ADVICE}"
     return text
 
 
-def finding_sentence(finding: Finding) -> str:
-    """One confidence finding in words; values that came from the API are quoted."""
+def build_data_takes(vin: str) -> str:
+    return f"The vehicle's VIN is {vin}: get_factory_build_data takes it."
+
+
+def no_vin_given(noun: str) -> str:
+    return f"AutoGrab gave no VIN for this {noun}; factory build data needs the VIN (windscreen plate or papers)."
+
+
+def finding_sentence(finding: Finding, noun: str = "VIN") -> str:
+    """One confidence finding in words; values that came from the API are quoted. ``noun``: what was searched."""
     v = finding.values
     match finding.code:
         case "no_match":
-            return "AutoGrab found no vehicle for this VIN."
+            return f"AutoGrab found no vehicle for this {noun}."
         case "candidates_only":
             return f"No single match: {_count(v[0], 'candidate vehicle')}."
         case "offline":
@@ -137,17 +143,18 @@ CONFIRM_YES = "Yes, this is the vehicle"
 CONFIRM_NO = "No, it is not"
 
 
-def pick_question(vin: str, registry_text: str | None) -> str:
+def pick_question(searched: str, registry_text: str | None) -> str:
+    """``searched``: "VIN …" or "plate … VIC"."""
     registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
     return (
-        f"Several vehicles could have VIN {vin}.{registry} Which one is it? Check the badge, engine or body "
+        f"Several vehicles could have {searched}.{registry} Which one is it? Check the badge, engine or body "
         "on the car or its papers."
     )
 
 
-def confirm_question(vin: str, vehicle: str, registry_text: str | None) -> str:
+def confirm_question(searched: str, vehicle: str, registry_text: str | None) -> str:
     registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
-    return f"The vehicle data service is not sure that VIN {vin} is a {quote(vehicle)}.{registry} Is that the vehicle?"
+    return f"The vehicle data service is not sure that {searched} is a {quote(vehicle)}.{registry} Is that the vehicle?"
 
 
 NO_BUILD_DATA_NOTE = (

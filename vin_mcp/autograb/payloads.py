@@ -10,6 +10,7 @@ answer holds only what the answers use. Only a body whose ``vehicle`` is not an 
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Any, Self
 
@@ -94,7 +95,18 @@ def _scalars(value: Any) -> dict[str, str] | None:
     if not isinstance(value, dict):
         return None
     kept: dict[str, str] = {}
-    for key, item in value.items():
+    # The UK's record nests one level (vehicle_identification{vehicle_identification_number, ...}): its fields
+    # are kept as "vehicle_identification.vehicle_identification_number".
+    fields = [
+        *((key, item) for key, item in value.items() if not isinstance(item, dict)),
+        *(
+            (f"{key}.{sub}", subitem)
+            for key, item in value.items()
+            if isinstance(item, dict)
+            for sub, subitem in itertools.islice(item.items(), EXTENDED_FIELDS_LIMIT)
+        ),
+    ]
+    for key, item in fields:
         if len(kept) >= EXTENDED_FIELDS_LIMIT:
             break
         if item is None or isinstance(item, dict | list) or (isinstance(item, float) and not math.isfinite(item)):
@@ -160,6 +172,7 @@ class VendorOption(_Payload):
 
 
 class VendorVehicle(_Payload):
+    vin: ShortText = None  # a plate search's match carries its VIN
     title: Text = None
     year: ShortText = None
     make: Text = None
@@ -201,8 +214,11 @@ class VendorWriteoff(_Payload):
     incident_list: Annotated[list[VendorIncident], _objects(INCIDENTS_LIMIT)] = []
 
 
-class VinSearchResponse(_Answer):
+class SearchResponse(_Answer):
+    """A VIN or plate search's answer (the same envelope for both)."""
+
     vehicle: VendorVehicle | None = None
+    vin: ShortText = None
     upstream_vehicle: Annotated[str | None, _text(DESCRIPTION_LIMIT)] = None
     confidence: ShortText = None
     colour: Text = None

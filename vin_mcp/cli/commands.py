@@ -1,4 +1,4 @@
-"""``vin-mcp lookup`` and ``vin-mcp build-data``: the assistant's answer, for people and scripts.
+"""``vin-mcp lookup``, ``vin-mcp plate`` and ``vin-mcp build-data``: the assistant's answer, for people and scripts.
 
 The JSON printed is exactly the tools' structuredContent; the text is the tools' text with the server's
 phrases said as commands (``wording``). With ``--json`` every outcome, errors included, is one JSON object.
@@ -14,9 +14,10 @@ from typing import TextIO
 
 import anyio
 
+from vin_mcp.answers.lookup import lookup_answer
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cli.exit_codes import ExitCode
 from vin_mcp.cli.prompt import can_ask, settle_at_terminal
 from vin_mcp.cli.wording import for_people
@@ -54,11 +55,12 @@ def error_exit_code(error: VinMcpError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
-def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> ExitCode:
+def run_lookup(settings: Settings, request: Callable[[VinService], LookupRequest], *, as_json: bool) -> ExitCode:
+    """``request`` makes the lookup's request with the service (its region decides what a plate needs)."""
     facts: list[LookupFacts] = []
 
     async def call(service: VinService) -> ExitCode:
-        facts.append(await service.lookup_facts(request))
+        facts.append(await service.lookup_facts(request(service)))
         return ExitCode.CONFIDENT
 
     failed = _run(settings, call, as_json=as_json)
@@ -66,7 +68,7 @@ def run_lookup(settings: Settings, request: LookupRequest, *, as_json: bool) -> 
         return failed
     # The question, if any, is asked once the paid call is done and its event loop has ended (prompt.py).
     ask = not as_json and can_ask(sys.stdin, sys.stderr)
-    answer = settle_at_terminal(facts[0]) if ask else facts[0].answer
+    answer = settle_at_terminal(facts[0]) if ask else lookup_answer(facts[0])
     _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
     return lookup_exit_code(answer)
 

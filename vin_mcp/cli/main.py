@@ -8,15 +8,19 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vin_mcp import __version__
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from vin_mcp.errors import ConfigurationError
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.settings import LOG_LEVELS, REGIONS, EnvSettings, Settings
+from vin_mcp.vin.identifiers import PlateSearch, Search, VinSearch
+
+if TYPE_CHECKING:
+    from vin_mcp.service import VinService
 
 logger = logging.getLogger("vin_mcp")
 
@@ -27,6 +31,7 @@ modes:
   vin-mcp                          MCP server over stdio (what desktop and IDE clients start)
   vin-mcp --transport http         MCP server over streamable HTTP for shared desks
   vin-mcp lookup VIN               print the answer the assistant would get
+  vin-mcp plate PLATE --state VIC  the same for a registration plate (AU needs its state)
   vin-mcp build-data VIN           print factory build data
 """
 
@@ -75,33 +80,37 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
         "--stateless", action="store_true", default=None, help="no sessions, JSON responses: for replicas"
     )
 
-    # What both one-VIN commands take.
-    one_vin = Parser(add_help=False)
-    one_vin.add_argument("vin")
-    one_vin.add_argument(
+    # What every one-vehicle command takes.
+    one = Parser(add_help=False)
+    one.add_argument(
         "--region", type=str.lower, choices=REGIONS, help="any letter case; default: AUTOGRAB_REGION or au"
     )
-    one_vin.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
+    one.add_argument("--json", action="store_true", help="print the structured answer instead of the text")
     # Also accepted after the command; SUPPRESS keeps a value given before it.
-    one_vin.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
+    one.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
+    lookups = Parser(add_help=False)
+    lookups.add_argument("--extended", action="store_true", help="include the registration authority's record")
+    lookups.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
 
-    commands = parser.add_subparsers(dest="command", metavar="{lookup,build-data}", parser_class=Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{lookup,plate,build-data}", parser_class=Parser)
 
-    def command(name: str, summary: str, tool: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
+    def command(name: str, summary: str, tool: str, what: str, *parents: Parser) -> Any:
+        made = commands.add_parser(
             name,
-            parents=[one_vin],
+            parents=[one, *parents],
             help=summary,
-            description=f"Print the {tool} answer for a VIN.",
+            description=f"Print the {tool} answer for a {what}.",
             epilog=EXIT_CODES_HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        made.add_argument("vin" if what == "VIN" else "plate")
+        return made
 
-    lookup = command("lookup", "look up a VIN", "lookup_vin")
-    lookup.add_argument("--extended", action="store_true", help="include the registration authority's record")
-    lookup.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
+    command("lookup", "look up a VIN", "lookup_vin", "VIN", lookups)
+    plate = command("plate", "look up a registration plate", "lookup_registration", "registration plate", lookups)
+    plate.add_argument("--state", help="AU only: ACT, NSW, NT, QLD, SA, TAS, VIC or WA (any letter case)")
 
-    build = command("build-data", "factory build data for a VIN", "get_factory_build_data")
+    build = command("build-data", "factory build data for a VIN", "get_factory_build_data", "VIN")
     build.add_argument("--search", help="only codes whose code or description contains this text")
     build.add_argument("--limit", type=int, default=DEFAULT_BUILD_CODES_LIMIT, help=f"1-{MAX_BUILD_CODES_LIMIT}")
     build.add_argument("--offset", type=int, default=0)
@@ -161,10 +170,19 @@ def _main(args: argparse.Namespace) -> None:
 
     from vin_mcp.cli.commands import run_build_data, run_lookup  # only the commands need the answer printers
 
-    if args.command == "lookup":
-        request = LookupRequest(
-            vin=args.vin, region=args.region, include_extended_data=args.extended, prefer_more_results=args.candidates
-        )
+    if args.command in ("lookup", "plate"):
+
+        def request(service: VinService) -> LookupRequest:
+            region = service.region(args.region)
+            search: Search = (
+                VinSearch.parse(args.vin)
+                if args.command == "lookup"
+                else PlateSearch.parse(args.plate, args.state, region)
+            )
+            return LookupRequest(
+                search=search, region=region, include_extended_data=args.extended, prefer_more_results=args.candidates
+            )
+
         code = run_lookup(settings, request, as_json=args.json)
     else:
         code = run_build_data(

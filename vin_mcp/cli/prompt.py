@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from vin_mcp.answers.choice import question_for, settle
+from vin_mcp.answers.lookup import lookup_answer
 from vin_mcp.answers.models import LookupAnswer, LookupFacts
 
 ATTEMPTS = 3
@@ -24,7 +25,7 @@ def settle_at_terminal(facts: LookupFacts, stdin: TextIO = sys.stdin, stderr: Te
     """The answer, settled by the person's pick when the lookup leaves a question."""
     question = question_for(facts)
     if question is None:
-        return facts.answer
+        return lookup_answer(facts)
     values = question.values()
     lines = [question.message, *(f"  {n}. {label}" for n, (_, label) in enumerate(question.options, start=1))]
     print("\n".join(lines), file=stderr)
@@ -32,7 +33,7 @@ def settle_at_terminal(facts: LookupFacts, stdin: TextIO = sys.stdin, stderr: Te
         print(f"Type a number from 1 to {len(values)} (Enter skips): ", end="", file=stderr, flush=True)
         reply = stdin.readline().strip()
         if not reply:
-            return facts.answer
+            return lookup_answer(facts)
         if reply.isdigit() and 1 <= int(reply) <= len(values):
             return settle(facts, question, values[int(reply) - 1])
-    return facts.answer
+    return lookup_answer(facts)

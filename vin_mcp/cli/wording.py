@@ -13,6 +13,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"in the server's environment \(or the bundle's settings\)", "in the environment"),
         (r"\bget_factory_build_data\b", "vin-mcp build-data"),
         (r"\blookup_vin\b", "vin-mcp lookup"),
+        (r"\blookup_registration\b", "vin-mcp plate"),
         (r"call again with offset=(\d+)", r"run again with --offset \1"),
         (r"narrow with search", "narrow with --search"),
         (r"the server's default", "AUTOGRAB_REGION"),

@@ -9,6 +9,8 @@ from vin_mcp.service import REGION_ADVICE
 # What each argument takes, as the assistant should be told.
 ACCEPTS: dict[str, str] = {
     "vin": "give the 17-character VIN as text",
+    "plate": "give the registration plate's letters and digits as text",
+    "state": "give the AU state (ACT, NSW, NT, QLD, SA, TAS, VIC or WA) as text, or leave it out outside AU",
     "region": REGION_ADVICE,
     "include_extended_data": "use true or false",
     "prefer_more_results": "use true or false",

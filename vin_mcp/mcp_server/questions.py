@@ -19,13 +19,14 @@ from mcp_types.version import is_version_at_least
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, create_model
 
 from vin_mcp.answers.choice import Question, question_for, settle
+from vin_mcp.answers.lookup import lookup_answer
 from vin_mcp.answers.models import LookupAnswer, LookupFacts
 
 logger = logging.getLogger(__name__)
 
 # The first protocol revision that carries a question in the tool's result instead of a mid-call request.
 INPUT_REQUIRED_VERSION = "2026-07-28"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the facts a lookup found (answers.lookup), any kind of search
 ELICIT_KEY = "vehicle"
 # A sealed state rides every retry: a larger answer is given as it stands rather than asked about.
 MAX_STATE_CHARS = 64 * 1024
@@ -64,26 +65,27 @@ async def ask(ctx: Context[Any, Any], facts: LookupFacts) -> LookupAnswer | Inpu
     """The answer, settled by the person when the lookup leaves a question and the client can put it."""
     question = question_for(facts)
     if question is None or not can_ask(ctx):
-        return facts.answer
+        return lookup_answer(facts)
     model = choice_model(question)
     version = ctx.protocol_version
     if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
         state = _State(v=STATE_VERSION, facts=facts).model_dump_json(exclude_defaults=True)
         if len(state) > MAX_STATE_CHARS:
-            return facts.answer
+            return lookup_answer(facts)
         params = ElicitRequestFormParams(message=question.message, requested_schema=render_elicitation_schema(model))
-        logger.info("lookup_vin: asking the user to %s (VIN %s)", question.kind, facts.answer.vin)
+        # Never the plate above DEBUG: in the UK it is personal data.
+        logger.info("lookup: asking the user to %s (a %s search)", question.kind, facts.search.noun())
         return InputRequiredResult(input_requests={ELICIT_KEY: ElicitRequest(params=params)}, request_state=state)
     if not ctx.request_context.session.can_send_request:
-        return facts.answer
+        return lookup_answer(facts)
     try:
         outcome: ElicitationResult[Any] = await ctx.elicit(question.message, model)
     except Exception as exc:  # a client that fails the question still gets the answer
-        logger.info("lookup_vin: the question could not be put (%s); answering as it stands", type(exc).__name__)
-        return facts.answer
+        logger.info("lookup: the question could not be put (%s); answering as it stands", type(exc).__name__)
+        return lookup_answer(facts)
     if not isinstance(outcome, AcceptedElicitation):
-        logger.info("lookup_vin: the user left the question (%s)", outcome.action)
-        return facts.answer
+        logger.info("lookup: the user left the question (%s)", outcome.action)
+        return lookup_answer(facts)
     return _settled(facts, question, outcome.data)
 
 
@@ -101,16 +103,16 @@ async def from_reply(ctx: Context[Any, Any]) -> LookupAnswer | None:
     question = question_for(facts)
     reply = (ctx.input_responses or {}).get(ELICIT_KEY)
     if question is None or not isinstance(reply, ElicitResult) or reply.action != "accept" or reply.content is None:
-        logger.info("lookup_vin: no choice in the reply (%s)", getattr(reply, "action", "none"))
-        return facts.answer
+        logger.info("lookup: no choice in the reply (%s)", getattr(reply, "action", "none"))
+        return lookup_answer(facts)
     try:
         choice = choice_model(question).model_validate(reply.content)
     except ValidationError:
-        return facts.answer
+        return lookup_answer(facts)
     return _settled(facts, question, choice)
 
 
 def _settled(facts: LookupFacts, question: Question, choice: BaseModel) -> LookupAnswer:
     value = str(getattr(choice, "choice"))  # noqa: B009 - a field of a model made at run time
-    logger.info("lookup_vin: the user answered %r to the %s question", value, question.kind)
+    logger.info("lookup: the user answered %r to the %s question", value, question.kind)
     return settle(facts, question, value)

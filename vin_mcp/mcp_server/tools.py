@@ -4,7 +4,7 @@ No ``from __future__ import annotations`` here: the SDK reads these signatures a
 """
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -14,11 +14,13 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
+from vin_mcp.answers.lookup import lookup_answer
+from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
-from vin_mcp.autograb.requests import LookupRequest
+from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
+from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch
 
 logger = logging.getLogger(__name__)
 # The lifespan (server.create_server) yields the VinService; the request type is not used.
@@ -26,20 +28,30 @@ VinContext = Context[VinService, Any]
 T = TypeVar("T")
 
 LOOKUP_DESCRIPTION = (
-    "Identify a vehicle by VIN: make, model, variant, specs, colour, write-offs, option packs it could have "
-    "(not confirmed fitted). Billed. State it as the vehicle only if status is 'matched' and confidence "
-    "'high'; otherwise follow the advice."
+    "Identify a vehicle by VIN (spaces, dashes fine): make, model, variant, specs, colour, write-offs, option "
+    "packs it could have (not confirmed fitted). Billed. State it as the vehicle only if status is 'matched' and "
+    "confidence 'high'; otherwise follow the advice."
+)
+PLATE_DESCRIPTION = (
+    "Identify a vehicle by registration plate (AU needs state): the same answer as lookup_vin, with the VIN. Billed."
 )
 BUILD_DATA_DESCRIPTION = (
-    "Factory build date and fitted option codes for a VIN, paged; search finds one ('sunroof'). "
-    "European and US makes, 1999 on."
+    "Factory build date and fitted option codes for a VIN (built 1999 on; European and US makes). Pages reuse "
+    "one billed answer. search: case-insensitive part of a code or description; none found = not in the build."
 )
 
 # Spaces and dashes in a VIN are dropped by the service: the model need not be told.
 Vin = Annotated[str, Field(max_length=64)]
+Plate = Annotated[str, Field(max_length=20)]
+State = Annotated[str | None, Field(description="AU only: " + " ".join(AU_STATES))]
 # Published as exactly what the service accepts: the three codes in any letter case; null or "" for the
 # server's AUTOGRAB_REGION. The service checks it and says what is wrong in one line.
-RegionArg = Annotated[str | None, Field(json_schema_extra={"pattern": REGION_PATTERN})]
+RegionArg = Annotated[
+    str | None,
+    Field(description="Where registered; omit for the server's default", json_schema_extra={"pattern": REGION_PATTERN}),
+]
+Extended = Annotated[bool, Field(description="Add the registry's own record.")]
+MoreResults = Annotated[bool, Field(description="List candidates when ambiguous.")]
 
 # Published as their bare type (object, array): their full shapes would cost every conversation tokens that
 # no model reads (clients do not send output schemas to the model). Their shapes are the models in answers/.
@@ -64,32 +76,66 @@ async def lookup_vin(
     vin: Vin,
     ctx: VinContext,
     region: RegionArg = None,
-    include_extended_data: Annotated[bool, Field(description="Add the registry's own record.")] = False,
-    prefer_more_results: Annotated[bool, Field(description="List candidates when ambiguous.")] = False,
+    include_extended_data: Extended = False,
+    prefer_more_results: MoreResults = False,
 ) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
-    # The client's retry with the person's reply to a question this tool asked (2026-07-28): answered from
-    # the sealed state, without asking AutoGrab again.
+    return await _lookup(
+        "lookup_vin", ctx, lambda _: VinSearch.parse(vin), region, include_extended_data, prefer_more_results
+    )
+
+
+async def lookup_registration(
+    plate: Plate,
+    ctx: VinContext,
+    state: State = None,
+    region: RegionArg = None,
+    include_extended_data: Extended = False,
+    prefer_more_results: MoreResults = False,
+) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
+    return await _lookup(
+        "lookup_registration",
+        ctx,
+        lambda chosen: PlateSearch.parse(plate, state, chosen),
+        region,
+        include_extended_data,
+        prefer_more_results,
+    )
+
+
+async def _lookup(
+    tool: str,
+    ctx: VinContext,
+    search: Callable[[str], Search],
+    region: str | None,
+    include_extended_data: bool,
+    prefer_more_results: bool,
+) -> CallToolResult | InputRequiredResult:
+    """Every kind of lookup: the search checked (in the region chosen), AutoGrab asked once, the person asked
+    when the answer leaves a question."""
     # Loaded on the first lookup, not while the server starts.
     from vin_mcp.mcp_server.questions import ask, from_reply
 
+    # The client's retry with the person's reply to a question this tool asked (2026-07-28): answered from
+    # the sealed state, without asking AutoGrab again.
     replying = ctx.request_state is not None
     service = _service(ctx)
-    if replying and (settled := await _run("lookup_vin", from_reply(ctx))) is not None:
+    if replying and (settled := await _run(tool, from_reply(ctx))) is not None:
         return _result(render_lookup(settled), settled.dump())
-    facts = await _run(
-        "lookup_vin",
-        service.lookup_facts(
-            LookupRequest(
-                vin=vin,
-                region=region,
-                include_extended_data=include_extended_data,
-                prefer_more_results=prefer_more_results,
-                reference_id=_caller_tag(service),
-            )
-        ),
-    )
+
+    async def found() -> LookupFacts:
+        chosen = service.region(region)
+        request = LookupRequest(
+            search=search(chosen),
+            region=chosen,
+            include_extended_data=include_extended_data,
+            prefer_more_results=prefer_more_results,
+            reference_id=_caller_tag(service),
+        )
+        return await service.lookup_facts(request)
+
+    facts = await _run(tool, found())
     # At most one question per call: a retry whose state could not be read is answered as it stands.
-    answer = facts.answer if replying else await _run("lookup_vin", ask(ctx, facts))
+    answer = lookup_answer(facts) if replying else await _run(tool, ask(ctx, facts))
     if isinstance(answer, InputRequiredResult):
         return answer
     return _result(render_lookup(answer), answer.dump())
@@ -153,10 +199,16 @@ def _result(text: str, structured: dict[str, object]) -> CallToolResult:
 
 
 def build_tools() -> list[Tool]:
-    """Both tools, as the SDK builds them (``schema.CompactToolSchemas`` shrinks what tools/list publishes)."""
+    """The tools, as the SDK builds them (``schema.CompactToolSchemas`` shrinks what tools/list publishes)."""
     return [
         Tool.from_function(
             lookup_vin, title="Look up a VIN", description=LOOKUP_DESCRIPTION, annotations=READ_ONLY_REMOTE
+        ),
+        Tool.from_function(
+            lookup_registration,
+            title="Look up a number plate",
+            description=PLATE_DESCRIPTION,
+            annotations=READ_ONLY_REMOTE,
         ),
         Tool.from_function(
             get_factory_build_data,

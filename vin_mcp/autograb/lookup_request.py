@@ -1,16 +1,18 @@
-"""What a VIN search asks for: one model from the tool (or the command line) down to the HTTP request."""
+"""What a search asks for: one model from the tool (or the command line) down to the HTTP request."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from vin_mcp.vin.identifiers import Search
+
 
 class LookupRequest(BaseModel):
-    """The lookup's arguments. The service passes it on with ``vin`` normalised and ``region`` resolved."""
+    """A lookup's arguments: what to search by (a VIN or a plate, already checked) and how."""
 
     model_config = ConfigDict(frozen=True)
 
-    vin: str
+    search: Search
     region: str | None = None  # None: the server's AUTOGRAB_REGION
     include_extended_data: bool = False
     prefer_more_results: bool = False
