@@ -104,7 +104,11 @@ def test_a_bad_setting_reaches_the_assistant_in_stdio_mode(fake: fa.FakeAutoGrab
         call(4, "get_factory_build_data", vin=fa.BUILD),
     ]
     answers, stderr, status = converse(env, lines)
-    assert {tool["name"] for tool in answers[2]["result"]["tools"]} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
+    assert {tool["name"] for tool in answers[2]["result"]["tools"]} == {
+        "lookup_vin",
+        "lookup_registration",
+        "get_factory_build_data",
+    }
     for id_ in (3, 4):
         result = answers[id_]["result"]
         assert result["isError"]
