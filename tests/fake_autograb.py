@@ -178,6 +178,21 @@ DRIFT_NULL_LISTS = eu_vin(13)
 MISSING_VEHICLE = eu_vin(14)
 BUILD = "WVWZZZAWZKU065305"
 BUILD_UNSUPPORTED = eu_vin(20)
+TESLA = with_check_digit("5YJ3E1EA0KF123456")
+VIN_ONLY = eu_vin(21)
+# AutoGrab's documented sandbox plates, and a few of ours for the other kinds of answer: each answers as the
+# VIN search of the VIN it names would (same query, same body), so a plate and a VIN share every scenario.
+PLATES: dict[str, str] = {
+    "REG4SUCCESS": RICH,  # good match, petrol
+    "REG4SUCCESSEV": TESLA,  # good match, electric
+    "REG4WARNING": REDUCED,  # low-quality match ("reduced")
+    "REG4NOMATCH": NO_MATCH_NULL,  # the VIN and the registry's description, no vehicle
+    "REG4VINONLY": VIN_ONLY,  # only the VIN
+    "CAND1": CANDIDATES,  # several vehicles (with prefer_more_results)
+    "WOFF1": WRITTEN_OFF,  # written off twice
+    "EXT1": EXTENDED,  # the registration record (with features)
+}
+AU_STATES = ("ACT", "NSW", "NT", "QLD", "SA", "TAS", "VIC", "WA")
 BUILD_ERROR_200 = eu_vin(21)
 # Fault scenarios, each a VIN.
 FAULTS = {
@@ -235,6 +250,29 @@ def default_scenarios() -> dict[tuple[str, str], list[Reply]]:
         s[("search", vin)] = list(replies)
 
     search(POLO, Reply(body=match_body(POLO, vehicle(), writeoff_info={"incident_list": []})))
+    tesla = vehicle(
+        title="2019 Tesla Model 3 Standard Range Plus",
+        year="2019",
+        make="Tesla",
+        model="Model 3",
+        badge="Standard Range Plus",
+        series=None,
+        body_type="Sedan",
+        transmission="Reduction Gear",
+        fuel="Electric",
+        fuel_type="Electric",
+        engine="Electric",
+        drive="RWD",
+        drive_type="Rear Wheel Drive",
+        num_doors=4,
+        num_cylinders=None,
+        capacity_cc=None,
+        power_kw=211,
+        torque_nm=375,
+        options=[{"detail": "Paint - Deep Blue Metallic", "price": 1400}],
+    )
+    search(TESLA, Reply(body=match_body(TESLA, tesla, colour="Deep Blue", upstream_vehicle="2019 TESLA MODEL 3 SEDAN")))
+    search(VIN_ONLY, Reply(body={"success": True, "vehicle": None, "upstream_vehicle": None, "vin": VIN_ONLY}))
     search(
         RICH,
         Reply(
@@ -525,6 +563,10 @@ class FakeAutoGrab:
         if self.latency:
             time.sleep(self.latency)
         segments = parts.path.strip("/").split("/")
+        if len(segments) == 4 and segments[:3] == ["v2", "vehicles", "registrations"]:
+            if handler.headers.get("ApiKey") != self.api_key:
+                return self._send(handler, Reply(status=401, body={"error": True, "message": "Invalid API key"}))
+            return self._send(handler, self._plate_reply(segments[3], query))
         if len(segments) < 4 or segments[:3] != ["v2", "vehicles", "vins"]:
             return self._send(handler, Reply(status=404, body={"error": True, "message": "No route"}))
         if handler.headers.get("ApiKey") != self.api_key:
@@ -532,6 +574,15 @@ class FakeAutoGrab:
         vin = segments[3]
         endpoint = "build" if segments[4:] == ["build-data"] else "search"
         self._send(handler, self._next_reply(endpoint, vin, query))
+
+    def _plate_reply(self, plate: str, query: dict[str, str]) -> Reply:
+        """A plate search: the state checked as AutoGrab does in AU, then the named VIN's scenario."""
+        if query.get("region", "au") == "au" and query.get("state") not in AU_STATES:
+            return Reply(status=400, body={"error": True, "message": "A valid state is required for AU plates"})
+        vin = PLATES.get(plate)
+        if vin is None:
+            return Reply(body={"success": True, "vehicle": None, "upstream_vehicle": None})
+        return self._next_reply("search", vin, query)
 
     def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.action == "hang":
@@ -616,6 +667,13 @@ def main(argv: list[str] | None = None) -> None:
         fake = FakeAutoGrab(demo=True).start(args.port)
     except OSError as exc:
         raise SystemExit(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try --port 0.") from None
+    plates = {
+        "REG4SUCCESS": "a sure match",
+        "REG4SUCCESSEV": "a sure match, electric",
+        "REG4WARNING": "a match AutoGrab doubts",
+        "REG4NOMATCH": "no vehicle, the VIN and the registry's description",
+        "REG4VINONLY": "no vehicle, only the VIN",
+    }
     lines = [
         f"Fake AutoGrab API (test data only) on {fake.url}; Ctrl-C stops it.",
         "Point vin-mcp at it (in the shell, or in your MCP client's env for the server):",
@@ -624,6 +682,8 @@ def main(argv: list[str] | None = None) -> None:
         "Then try, for example: vin-mcp lookup " + RICH,
         "VINs for each kind of answer:",
         *(f"  {vin}  {what}" for vin, what in DEMO_VINS.items()),
+        "Plates (AutoGrab's sandbox plates; any AU state, e.g. vin-mcp plate REG4SUCCESS --state VIC):",
+        *(f"  {plate:<17}{what}" for plate, what in plates.items()),
     ]
     print("\n".join(lines), flush=True)
     try:

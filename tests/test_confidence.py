@@ -178,7 +178,7 @@ def test_a_note_beside_a_sure_match_is_mentioned() -> None:
     body = fa.match_body(vin, fa.vehicle(year="2015"), colour="Black", upstream_vehicle="2015 VOLKSWAGEN POLO GREY")
     answer = lookup_answer(lookup_facts(VinSearch(vin=vin), "au", SearchResponse.model_validate(body), extended=False))
     assert plain == "Safe to tell the user this is the vehicle."
-    assert answer.confidence.advice == f"{plain} Mention the difference noted above."
+    assert answer.confidence.advice == f"{plain} Mention the difference this answer notes."
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,17 @@ CASES: dict[str, tuple[str, dict[str, Any], bool]] = {
     "user_none_fit": ("lookup_vin", {"vin": fa.CANDIDATES}, True),
     "user_rejected": ("lookup_vin", {"vin": fa.REDUCED}, True),
     "user_confirmed_vin_disagrees": ("lookup_vin", {"vin": fa.CONTRADICTED}, True),
+    # The same kinds of answer for a registration plate (the fake's plates answer as the VIN each names).
+    "plate_sure": ("lookup_registration", {"plate": "REG4SUCCESS", "state": "vic"}, True),
+    "plate_ev": ("lookup_registration", {"plate": "REG4 SUCCESS-EV", "state": "NSW"}, True),
+    "plate_reduced": ("lookup_registration", {"plate": "REG4WARNING", "state": "QLD"}, True),
+    "plate_candidates": ("lookup_registration", {"plate": "CAND1", "state": "SA", "prefer_more_results": True}, True),
+    "plate_no_match": ("lookup_registration", {"plate": "REG4NOMATCH", "state": "WA"}, True),
+    "plate_vin_only": ("lookup_registration", {"plate": "REG4VINONLY", "state": "TAS"}, True),
+    "plate_written_off": ("lookup_registration", {"plate": "WOFF1", "state": "ACT"}, True),
+    "plate_extended": ("lookup_registration", {"plate": "EXT1", "state": "NT", "include_extended_data": True}, True),
 }
+PLATE_GOLDENS = sorted(name for name in CASES if name.startswith("plate_"))
 # What the person answers when the client asks them (elicitation).
 REPLIES = {"user_picked": "2", "user_none_fit": "none", "user_rejected": "no", "user_confirmed_vin_disagrees": "yes"}
 

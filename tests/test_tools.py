@@ -243,7 +243,7 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
     assert "Registration record (the authority's own, unverified): {" in text(extended)
     assert "Registration record disagrees: The registration record's body is" in text(extended)
     # A sure match otherwise: the advice says to mention the differences.
-    assert "Mention the difference noted above." in extended.structured_content["confidence"]["advice"]
+    assert "Mention the difference this answer notes." in extended.structured_content["confidence"]["advice"]
 
 
 async def test_extended_data_missing_is_noted(settings: Settings) -> None:

@@ -172,8 +172,8 @@ def without_record(facts: LookupFacts) -> LookupFacts:
 
 
 def _advice(assessment: confidence.Assessment, facts: LookupFacts, *, noted: bool) -> str:
-    """Every advice sentence, each said once: the rule's, a difference noted above, a write-off, the VIN."""
-    sentences = [advice(assessment)]
+    """Every advice sentence, each said once: the rule's, a difference noted, a write-off, the VIN."""
+    sentences = [advice(assessment, facts.search.noun())]
     differences = noted or any(f.code == "registry_colour" for f in assessment.findings)
     if differences and assessment.advice in ("state", "user_confirmed", "user_confirmed_vin"):
         sentences.append(NOTED_ADVICE)

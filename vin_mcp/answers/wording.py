@@ -21,13 +21,10 @@ ADVICE: dict[Advice, str] = {
         "Several vehicles fit: show the candidates and ask the user which one matches "
         "(badge, engine or body) before answering."
     ),
-    "no_match": (
-        "Tell the user plainly that no vehicle was found and ask them to re-check the VIN "
-        "(registration papers or windscreen plate); do not guess a vehicle."
-    ),
+    "no_match": "Tell the user plainly that no vehicle was found and ask them to {recheck}; do not guess a vehicle.",
     "no_match_registry": (
         "Tell the user plainly that no vehicle was matched. The registry text may be passed on as the registry's "
-        "own unverified description, never as the identified vehicle; ask them to re-check the VIN."
+        "own unverified description, never as the identified vehicle; ask them to {recheck_short}."
     ),
     "offline": (
         "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle "
@@ -39,13 +36,10 @@ ADVICE: dict[Advice, str] = {
         "(registration papers or windscreen plate) before relying on it."
     ),
     "none_fit": (
-        "Tell the user plainly that none of the listed vehicles fits; ask them to re-check the VIN (registration "
-        "papers or windscreen plate) and the region; do not guess a vehicle."
+        "Tell the user plainly that none of the listed vehicles fits; ask them to {recheck} and the region; do not "
+        "guess a vehicle."
     ),
-    "user_rejected": (
-        "The user says this is not their vehicle: do not present it; ask them to re-check the VIN "
-        "(registration papers or windscreen plate)."
-    ),
+    "user_rejected": ("The user says this is not their vehicle: do not present it; ask them to {recheck}."),
 }
 # Who disagrees with an unconfirmed match (confidence.SOURCES), in the advice's words.
 _DISAGREEING = {
@@ -53,7 +47,7 @@ _DISAGREEING = {
     "vin": "the VIN contradicts it",
     "registry": "the registry text contradicts it",
 }
-NOTED_ADVICE = "Mention the difference noted above."
+NOTED_ADVICE = "Mention the difference this answer notes."
 WRITE_OFF_ADVICE = "A write-off is on record: tell the user, with its type and date."
 TEST_DATA_NOTE = "Test data from vin-mcp's fake AutoGrab API, not a real vehicle record."
 EXTENDED_MISSING_NOTE = (
@@ -69,9 +63,17 @@ OPTIONS_FITTED = "not confirmed"
 OPTIONS_FITTED_BUILD_DATA = "not confirmed; get_factory_build_data can confirm"
 
 
-def advice(assessment: Assessment) -> str:
-    """What the assistant should do, naming who disagrees with an unconfirmed match."""
-    text = ADVICE[assessment.advice]
+# What to ask the user to check again, by what was searched.
+_RECHECK = {
+    "VIN": ("re-check the VIN (registration papers or windscreen plate)", "re-check the VIN"),
+    "plate": ("re-check the plate and its state", "re-check the plate and its state"),
+}
+
+
+def advice(assessment: Assessment, noun: str = "VIN") -> str:
+    """What the assistant should do, naming who disagrees with an unconfirmed match. ``noun``: what was searched."""
+    recheck, recheck_short = _RECHECK[noun]
+    text = ADVICE[assessment.advice].replace("{recheck}", recheck).replace("{recheck_short}", recheck_short)
     if assessment.advice == "unconfirmed":
         sources = dict.fromkeys(SOURCES[f.code] for f in assessment.findings if f.code in SOURCES)
         text = text.format(why="; ".join(_DISAGREEING[source] for source in sources))

@@ -28,30 +28,29 @@ VinContext = Context[VinService, Any]
 T = TypeVar("T")
 
 LOOKUP_DESCRIPTION = (
-    "Identify a vehicle by VIN (spaces, dashes fine): make, model, variant, specs, colour, write-offs, option "
-    "packs it could have (not confirmed fitted). Billed. State it as the vehicle only if status is 'matched' and "
-    "confidence 'high'; otherwise follow the advice."
+    "Identify a vehicle by VIN (spaces, dashes fine): specs, colour, write-offs, possible option packs. "
+    "Billed. Only a match of high confidence is the vehicle; else follow the advice."
 )
-PLATE_DESCRIPTION = (
-    "Identify a vehicle by registration plate (AU needs state): the same answer as lookup_vin, with the VIN. Billed."
-)
+PLATE_DESCRIPTION = "Identify a vehicle by number plate: as lookup_vin, plus its VIN. Billed."
 BUILD_DATA_DESCRIPTION = (
-    "Factory build date and fitted option codes for a VIN (built 1999 on; European and US makes). Pages reuse "
-    "one billed answer. search: case-insensitive part of a code or description; none found = not in the build."
+    "Factory build date and fitted option codes for a VIN built 1999 on (EU/US makes). Pages reuse one "
+    "billed answer; search: code or text part, any case (none: not fitted)."
 )
 
-# Spaces and dashes in a VIN are dropped by the service: the model need not be told.
-Vin = Annotated[str, Field(max_length=64)]
-Plate = Annotated[str, Field(max_length=20)]
-State = Annotated[str | None, Field(description="AU only: " + " ".join(AU_STATES))]
+# Lengths are checked by the service, which says in one line what is wrong (and stops reading long input early).
+Vin = str
+Plate = str
+State = Annotated[str | None, Field(description="Required in AU: " + " ".join(AU_STATES))]
 # Published as exactly what the service accepts: the three codes in any letter case; null or "" for the
 # server's AUTOGRAB_REGION. The service checks it and says what is wrong in one line.
 RegionArg = Annotated[
-    str | None,
-    Field(description="Where registered; omit for the server's default", json_schema_extra={"pattern": REGION_PATTERN}),
+    str | None, Field(description="Where registered; omit: default", json_schema_extra={"pattern": REGION_PATTERN})
 ]
 Extended = Annotated[bool, Field(description="Add the registry's own record.")]
 MoreResults = Annotated[bool, Field(description="List candidates when ambiguous.")]
+# The plate tool's arguments mean what lookup_vin's do ("as lookup_vin"): not described twice, in tokens paid in
+# every conversation.
+SameRegion = Annotated[str | None, Field(json_schema_extra={"pattern": REGION_PATTERN})]
 
 # Published as their bare type (object, array): their full shapes would cost every conversation tokens that
 # no model reads (clients do not send output schemas to the model). Their shapes are the models in answers/.
@@ -88,9 +87,9 @@ async def lookup_registration(
     plate: Plate,
     ctx: VinContext,
     state: State = None,
-    region: RegionArg = None,
-    include_extended_data: Extended = False,
-    prefer_more_results: MoreResults = False,
+    region: SameRegion = None,
+    include_extended_data: bool = False,
+    prefer_more_results: bool = False,
 ) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
     return await _lookup(
         "lookup_registration",

@@ -16,7 +16,8 @@ from vin_mcp.vin.rules import validate_vin
 
 # AutoGrab's Australian states and territories; NZ and UK plates take none.
 AU_STATES = ("ACT", "NSW", "NT", "QLD", "SA", "TAS", "VIC", "WA")
-PLATE_MAX = 10
+# AU and NZ plates have up to 7 characters, UK ones 7; AutoGrab's own sandbox plates have up to 13 (REG4SUCCESSEV).
+PLATE_MAX = 13
 # Only what people type between the groups of a plate; any other character is refused, never dropped.
 _PLATE_SEPARATORS = re.compile(r"[ \t-]+")
 _PLATE = re.compile(rf"[A-Z0-9]{{1,{PLATE_MAX}}}")
@@ -88,10 +89,17 @@ def validate_plate(raw: str) -> str:
         raise InvalidArgumentError("The plate must be given as text.")
     plate = _PLATE_SEPARATORS.sub("", raw).translate(_ASCII_UPPER)
     if not _PLATE.fullmatch(plate):
-        shown = "".join(c if c.isprintable() else "?" for c in raw[:20])
+        # The plate itself is not repeated (in the UK it is personal data, and errors are logged).
+        others = sorted({c for c in plate if not ("A" <= c <= "Z" or "0" <= c <= "9")})
+        problem = (
+            "no plate was given"
+            if not plate
+            else f"the plate has {len(plate)} characters"
+            if not others
+            else f"the plate has {', '.join(repr(c) for c in others[:3])} in it"
+        )
         raise InvalidArgumentError(
-            f"plate is {shown!r}; use the registration plate's letters and digits (1 to {PLATE_MAX}; spaces and "
-            "dashes are fine).",
+            f"{problem}; a plate is 1 to {PLATE_MAX} letters and digits (spaces and dashes are fine).",
             "Read the plate again from the car or its registration papers.",
         )
     return plate

@@ -19,6 +19,8 @@ from vin_mcp.errors import InvalidVinError
 from vin_mcp.vin.makes import WMI_CORRECTIONS
 
 VIN_LENGTH = 17
+# Input this long is refused by its length alone, before any per-character work.
+LONGEST_READ = 64
 VIN_ALPHABET = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
 # I, O and Q are banned everywhere because they read as 1 and 0.
 _LIKELY_MEANT = {"I": "1 (one)", "O": "0 (zero)", "Q": "0 (zero)"}
@@ -73,9 +75,11 @@ def validate_vin(raw: str) -> str:
     """Return the normalised VIN or raise ``InvalidVinError`` saying exactly what is wrong."""
     if not isinstance(raw, str):
         raise InvalidVinError("The VIN must be given as text.")
-    vin = normalise_vin(raw)
+    vin = normalise_vin(raw[:LONGEST_READ])
     if not vin:
         raise InvalidVinError("No VIN was given.")
+    if len(raw) >= LONGEST_READ:  # not read any further: whatever it is, it is not a VIN
+        raise InvalidVinError(f"That is {len(raw)} characters of text, not a VIN: a VIN has exactly {VIN_LENGTH}.")
     problems: list[str] = []
     for position, char in enumerate(vin, start=1):
         if char in _LIKELY_MEANT:
