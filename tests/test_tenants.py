@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 import redis as redis_py
@@ -32,8 +33,16 @@ def tenant(redis: RedisServer) -> Iterator[redis_py.Redis]:
 
 
 def key_ending(redis: RedisServer, suffix: str) -> str:
-    (key,) = [key for key in stored_keys(redis) if key.endswith(suffix)]
-    return key
+    """The stored key for ``suffix`` (":answer:lookup:vin:<VIN>:…", as the cache names it; Redis holds its hash)."""
+    kind, _, key = suffix.lstrip(":").partition(":")
+    named = ours_named(kind, key) if key else None
+    (found,) = [stored for stored in stored_keys(redis) if stored == named or (not key and stored.endswith(suffix))]
+    return found
+
+
+def ours_named(kind: str, key: str, api_key: str = fa.API_KEY) -> str:
+    store = shared_store.RedisStore(cast(Any, None), SecretStr(api_key), wait_seconds=1)
+    return store.key_name(kind, key)
 
 
 def forged_answer(vin: str) -> bytes:
@@ -134,7 +143,8 @@ async def test_a_forged_lock_neither_stalls_nor_doubles_a_call(
     async with replicas(shared(fake, redis)) as (service,):
         await service.lookup(fa.POLO)
         prefix = key_ending(redis, f":answer:lookup:vin:{fa.POLO}:au:false:false").split(":answer:")[0]
-        lock = f"{prefix}:lock:lookup:vin:{fa.RICH}:au:false:false"
+        lock = ours_named("lock", f"lookup:vin:{fa.RICH}:au:false:false")
+        assert lock.startswith(prefix)
         tenant.set(lock, "held-by-nobody", px=expiry)
         started = time.monotonic()
         answer = await service.lookup(fa.RICH)
@@ -154,6 +164,12 @@ async def test_two_keys_seal_apart(fake: fa.FakeAutoGrab, redis: RedisServer, te
     async with replicas(theirs) as (other,):
         other_store = other.store
         assert other_store is not None
-        their_prefix = other_store._prefix
-        tenant.set(f"{their_prefix}answer:lookup:vin:{fa.RICH}:au:false:false", ours)
+        tenant.set(other_store.key_name("answer", f"lookup:vin:{fa.RICH}:au:false:false"), ours)
         assert await other_store.get(f"lookup:vin:{fa.RICH}:au:false:false") is None
+
+
+async def test_no_vin_or_plate_is_readable_in_key_names(fake: fa.FakeAutoGrab, redis: RedisServer) -> None:
+    async with replicas(shared(fake, redis)) as (service,):
+        await service.lookup(fa.RICH)
+    names = " ".join(stored_keys(redis))
+    assert names and fa.RICH not in names and "lookup" not in names

@@ -159,24 +159,24 @@ class RedisStore:
             self._went_down(exc)
 
     async def get(self, key: str) -> Entry | None:
-        name = self._prefix + "answer:" + key
+        name = self.key_name("answer", key)
         return self._open(name, await self._run(lambda: self._redis.get(name)))
 
     async def poll(self, key: str) -> tuple[Entry | None, bool]:
         """(the answer if stored, whether a replica of ours holds the key's lock), in one round trip."""
-        name = self._prefix + "answer:" + key
-        raw, lock = await self._run(lambda: self._redis.mget(name, self._prefix + "lock:" + key))
+        name = self.key_name("answer", key)
+        raw, lock = await self._run(lambda: self._redis.mget(name, self.key_name("lock", key)))
         return self._open(name, raw), isinstance(lock, bytes) and self._token_ok(lock)
 
     async def put(self, key: str, entry: Entry, ttl: float) -> None:
-        name = self._prefix + "answer:" + key
+        name = self.key_name("answer", key)
         nonce = secrets.token_bytes(12)
         sealed = nonce + self._seal.encrypt(nonce, f"{entry.fetched_at!r}\n".encode() + entry.data, name.encode())
         await self._run(lambda: self._redis.set(name, sealed, px=max(1, int(ttl * 1000))))
 
     async def lock(self, key: str) -> str | None:
         """A token if this replica now fetches ``key``; None if another replica of ours is already fetching it."""
-        name, token, ms = self._prefix + "lock:" + key, self._token(), int(self.lock_seconds * 1000)
+        name, token, ms = self.key_name("lock", key), self._token(), int(self.lock_seconds * 1000)
         # The holder's token comes back, so a retried try that had already gone through still finds it ours.
         held = await self._run(lambda: self._redis.eval(_LOCK, 1, name, token, ms))
         if held == token.encode():
@@ -189,10 +189,10 @@ class RedisStore:
 
     async def renew(self, key: str, token: str) -> None:
         ms = int(self.lock_seconds * 1000)
-        await self._run(lambda: self._redis.eval(_RENEW, 1, self._prefix + "lock:" + key, token, ms))
+        await self._run(lambda: self._redis.eval(_RENEW, 1, self.key_name("lock", key), token, ms))
 
     async def unlock(self, key: str, token: str) -> None:
-        await self._run(lambda: self._redis.eval(_UNLOCK, 1, self._prefix + "lock:" + key, token))
+        await self._run(lambda: self._redis.eval(_UNLOCK, 1, self.key_name("lock", key), token))
 
     async def window_reopens_at(self) -> float | None:
         """When the shared rate-limit window reopens (wall-clock seconds), if a replica of ours closed it; a value
@@ -214,6 +214,11 @@ class RedisStore:
         ttl = max(1, int((reopens_at - time.time()) * 1000))
         value = f"{ms}.".encode() + self._sign(b"window:%d" % ms)
         await self._run(lambda: self._redis.eval(_CLOSE_UNTIL, 1, self._prefix + "window", ms, ttl, value))
+
+    def key_name(self, kind: str, key: str) -> str:
+        """The Redis key for an answer or a lock: what was searched (a VIN, a plate: personal data in the UK) is
+        keyed-hashed, so another tenant listing keys learns nothing."""
+        return f"{self._prefix}{kind}:{self._sign(key.encode()).decode()}"
 
     def _sign(self, data: bytes) -> bytes:
         return hmac.new(self._sign_key, data, hashlib.sha256).hexdigest()[:32].encode()
