@@ -140,6 +140,17 @@ class SingleFlightCache(Generic[M]):
         self._entries.move_to_end(key)
         return Cached(self._model.model_validate_json(data), fetched_at, from_cache=True)
 
+    async def find(self, key: Hashable) -> Cached[M] | None:
+        """The answer for ``key`` if this process or the shared store has it; never fetches (never pays)."""
+        cached = self.peek(key)
+        if cached is not None or self._shared is None:
+            return cached
+        try:
+            entry = await self._shared.get(_store_key(key))
+        except StoreDown:
+            return None
+        return None if entry is None else Cached(self._model.model_validate_json(entry.data), entry.fetched_at, True)
+
     async def get(self, key: Hashable, fetch: Callable[[], Awaitable[M]]) -> Cached[M]:
         cached = self.peek(key)
         if cached is not None:

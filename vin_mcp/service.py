@@ -15,6 +15,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from vin_mcp.answers.build_data import build_data_answer, build_facts
+from vin_mcp.answers.choice import question_for, settle
 from vin_mcp.answers.lookup import lookup_answer, lookup_facts, without_record
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
@@ -132,6 +133,30 @@ class VinService:
             facts = cached.value
         facts.from_cache_fetched_at = _fetched_at(cached)
         return facts
+
+    async def settled(self, request: LookupRequest, choice: str) -> LookupAnswer:
+        """The answer the person's ``choice`` makes of a lookup already answered (a vehicle card's pick), from
+        the cache only: a pick never pays for a second search."""
+        if self.unusable is not None:
+            raise self.unusable
+        region = self.region(request.region)
+        search, more = request.search, request.prefer_more_results
+        found = None
+        for extended in (request.include_extended_data, True):
+            found = found or await self.lookups.find(("lookup", *search.key(), region, extended, more))
+        if found is None:
+            raise InvalidArgumentError(
+                f"That {search.noun()} lookup is no longer at hand, so a pick cannot be applied to it.",
+                "Look the vehicle up again (from the cache if it is there), then pick.",
+            )
+        facts = found.value if request.include_extended_data else without_record(found.value)
+        question = question_for(facts)
+        if question is None or choice not in question.values():
+            options = ", ".join(question.values()) if question else "none: nothing to settle"
+            raise InvalidArgumentError(f"choice is {choice[:10]!r}; this lookup takes {options}.")
+        answer = settle(facts, question, choice)
+        answer.from_cache_fetched_at = _fetched_at(found)
+        return answer
 
     async def build_data(
         self,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from vin_mcp import __version__
 from vin_mcp.errors import ConfigurationError, ShuttingDownError
 from vin_mcp.mcp_server.arguments import explain
+from vin_mcp.mcp_server.card import AppOnlyTools, card_extension
 from vin_mcp.mcp_server.schema import CompactToolSchemas
 from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
 from vin_mcp.redaction import Redactor
@@ -114,7 +115,9 @@ def create_server(
         middleware=[
             RedactionMiddleware(Redactor([*settings.secrets(), *Settings.environment_secrets()])),
             CompactToolSchemas(LOOSE_OUTPUT_PROPERTIES),
+            AppOnlyTools(),
         ],
+        extensions=[card_extension()],
         # A question's state (the answer and the choices) travels sealed with the client's reply, so the
         # reply costs no second paid search, on whichever replica it lands. Unset: a key of this process.
         request_state_security=(

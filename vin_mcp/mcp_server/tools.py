@@ -19,6 +19,7 @@ from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
+from vin_mcp.mcp_server.card import APP_ONLY_META, CARD_META
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
 from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch
 
@@ -197,22 +198,65 @@ def _result(text: str, structured: dict[str, object]) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
+async def choose_vehicle(
+    choice: str,
+    ctx: VinContext,
+    vin: str | None = None,
+    plate: str | None = None,
+    state: str | None = None,
+    region: str | None = None,
+    include_extended_data: bool = False,
+    prefer_more_results: bool = False,
+) -> Annotated[CallToolResult, LookupAnswer]:
+    """The vehicle card's pick among a lookup's candidates (or yes/no on a doubtful match): the lookup's own
+    arguments plus the person's choice, answered from that lookup, never from a second search."""
+    service = _service(ctx)
+
+    async def settled() -> LookupAnswer:
+        chosen = service.region(region)
+        search: Search = PlateSearch.parse(plate, state, chosen) if plate else VinSearch.parse(vin or "")
+        asked = LookupRequest(
+            search=search,
+            region=chosen,
+            include_extended_data=include_extended_data,
+            prefer_more_results=prefer_more_results,
+        )
+        return await service.settled(asked, choice)
+
+    answer = await _run("choose_vehicle", settled())
+    return _result(render_lookup(answer), answer.dump())
+
+
 def build_tools() -> list[Tool]:
     """The tools, as the SDK builds them (``schema.CompactToolSchemas`` shrinks what tools/list publishes)."""
+    # Each names the vehicle card (MCP Apps); only a client that renders apps loads it.
     return [
         Tool.from_function(
-            lookup_vin, title="Look up a VIN", description=LOOKUP_DESCRIPTION, annotations=READ_ONLY_REMOTE
+            lookup_vin,
+            title="Look up a VIN",
+            description=LOOKUP_DESCRIPTION,
+            annotations=READ_ONLY_REMOTE,
+            meta=CARD_META,
         ),
         Tool.from_function(
             lookup_registration,
             title="Look up a number plate",
             description=PLATE_DESCRIPTION,
             annotations=READ_ONLY_REMOTE,
+            meta=CARD_META,
         ),
         Tool.from_function(
             get_factory_build_data,
             title="Factory build data for a VIN",
             description=BUILD_DATA_DESCRIPTION,
             annotations=READ_ONLY_REMOTE,
+            meta=CARD_META,
+        ),
+        Tool.from_function(
+            choose_vehicle,
+            title="Pick the vehicle (vehicle card)",
+            description="The person's pick on the vehicle card; answered from the lookup already made.",
+            annotations=READ_ONLY_REMOTE,
+            meta=APP_ONLY_META,
         ),
     ]
