@@ -1,6 +1,7 @@
 """The vehicle card (issue 22) in a real headless Chromium, driven by Playwright, inside a small test host that
 speaks the MCP Apps protocol: every golden answer kind is rendered and what a person sees is asserted; a
-screenshot of each is kept in build/screenshots/ (the README's, with VIN_MCP_UPDATE_SCREENSHOTS=1, in docs/screenshots/).
+screenshot of each is kept in build/screenshots/ (the README's, with VIN_MCP_UPDATE_SCREENSHOTS=1, also in
+docs/screenshots/).
 
 Needs Debian's chromium (``apt-get install chromium``; .ci/run installs it). Skipped without it; ``-m 'not
 browser'`` leaves these out.
