@@ -86,11 +86,20 @@ def test_check_digit_verdict(vin: str, status: str) -> None:
         # Position 7 a digit: 1980-2009 first; the 2010+ reading stays as a fallback for heavy vehicles.
         ("1HGCM82633A004352", [2003], "position 7 is a digit"),
         ("1M8GDM9AXKP042788", [1989, 2019], "position 7 is a digit"),
-        # Position 7 a letter: 2010-2039 first.
-        ("5YJSA1E2XHF000337", [2017, 1987], "position 7 is a letter"),
+        # Position 7 a letter settles the cycle: 2010-2039 (issue 23: "2019 or 1989" was wrong).
+        ("5YJSA1E2XHF000337", [2017], "position 7 is a letter"),
+        ("5YJ3E1EA6KF123456", [2019], "position 7 is a letter"),
+        ("2T1BURHE8JC123456", [2018], "position 7 is a letter"),
         ("1HGCM8263ZA004352", [], "not a model-year code"),
         ("1HGCM82630A004352", [], "not a model-year code"),
-        ("WVWZZZ6RZAU020000", [], "only North American VINs"),
+        # Makers that code the year at position 10 everywhere: both readings, never one stated as fact.
+        ("WVWZZZ6RZAU020000", [2010, 1980], "Volkswagen group codes the model year there"),
+        ("WAUZZZF40KA012345", [2019, 1989], "Volkswagen group codes the model year there"),
+        ("SALGA2BE5KA123456", [2019, 1989], "Jaguar Land Rover codes the model year there"),
+        ("KMHD841CAJU123456", [2018, 1988], "Hyundai and Kia codes the model year there"),
+        # Others outside North America: not encoded.
+        ("JTNZZZ1KZKU000015", [], "only some makers put a model year at position 10"),
+        ("WDD2050421F123456", [], "only some makers put a model year at position 10"),
     ],
 )
 def test_model_year(vin: str, years: list[int], note: str) -> None:

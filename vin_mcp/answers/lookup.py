@@ -220,11 +220,17 @@ def _assess(
         wmi=decode.wmi if decode else "",
         vin_maker=decode.manufacturer if decode else None,
         matched_make=match.make if match else None,
-        vin_years=decode.model_years if decode else [],
+        vin_years=_checked_years(decode),
         matched_year=match.year if match else None,
         registry_text=facts.registry_text,
         colour=facts.colour,
     )
+
+
+def _checked_years(decode: VinDecode | None) -> list[int]:
+    """The model years a match is checked against: North American ones only, where the standard fixes what position
+    10 means; elsewhere the decode names a maker's practice, good to show but not to contradict a match with."""
+    return decode.model_years if decode is not None and decode.north_american else []
 
 
 def _user_checked(decode: VinDecode | None, vehicle: Vehicle, *, picked_from: int | None) -> confidence.Assessment:
@@ -235,7 +241,7 @@ def _user_checked(decode: VinDecode | None, vehicle: Vehicle, *, picked_from: in
         wmi=decode.wmi if decode else "",
         vin_maker=decode.manufacturer if decode else None,
         make=vehicle.make,
-        vin_years=decode.model_years if decode else [],
+        vin_years=_checked_years(decode),
         year=vehicle.year,
     )
 

@@ -17,6 +17,21 @@ import unicodedata
 # list of known errors (../shared/autograb-api.md, "VIN facts") and the public WMI tables of ISO 3780
 # assignments (Wikibooks, "Vehicle Identification Numbers (VIN codes)/World Manufacturer Identifier",
 # and the open-source decoders that reproduce it): the name shown is the brand a person recognises.
+# Makers that put a model-year code at position 10 in every market, not only North America (outside it, most
+# do not, and position 10 is then "not encoded"). From each group's own VIN documentation as reproduced in
+# the public VIN references above: Volkswagen group (VW, Audi, SEAT, Skoda, Porsche), Jaguar Land Rover,
+# Hyundai and Kia, Volvo Cars, and Tesla's plants outside North America. Outside North America nothing settles
+# the 30-year cycle, so both readings are given.
+YEAR_AT_POSITION_10: dict[str, str] = {
+    **dict.fromkeys(
+        ("WVW", "WV1", "WV2", "WVG", "WAU", "WA1", "WUA", "TRU", "VSS", "TMB", "WP0", "WP1"), "Volkswagen group"
+    ),
+    **dict.fromkeys(("SAL", "SAJ", "SAD"), "Jaguar Land Rover"),
+    **dict.fromkeys(("KMH", "KM8", "KNA", "KND", "KNE", "TMA"), "Hyundai and Kia"),
+    **dict.fromkeys(("YV1", "YV4"), "Volvo Cars"),
+    **dict.fromkeys(("LRW", "XP7"), "Tesla"),
+}
+
 WMI_CORRECTIONS: dict[str, str] = {
     "JTN": "Toyota",  # vininfo: "Scion" (Scion was a US-only Toyota label; JTN builds Toyotas)
     "KMH": "Hyundai",  # vininfo: "Genesis" (i30, Tucson, Kona; Genesis uses KMT)

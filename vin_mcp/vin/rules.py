@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from vin_mcp.errors import InvalidVinError
-from vin_mcp.vin.makes import WMI_CORRECTIONS
+from vin_mcp.vin.makes import WMI_CORRECTIONS, YEAR_AT_POSITION_10
 
 VIN_LENGTH = 17
 # Input this long is refused by its length alone, before any per-character work.
@@ -139,22 +139,27 @@ def is_north_american(vin: str) -> bool:
 
 
 def model_years(vin: str) -> tuple[list[int], str]:
-    """Model-year candidates and a note on how they were read."""
-    if not is_north_american(vin):
-        return [], "not encoded: only North American VINs carry a model year at position 10"
+    """Model-year candidates (most likely first) and a note on how they were read; none is ever a guess."""
     code = vin[9]
+    maker = YEAR_AT_POSITION_10.get(vin[:3])
+    if not is_north_american(vin) and maker is None:
+        return [], "not encoded: outside North America only some makers put a model year at position 10"
     if code not in _YEAR_CODES:
         return [], f"not encoded: position 10 is '{code}', which is not a model-year code"
     offset = _YEAR_CODES.index(code)
     early, late = 1980 + offset, 2010 + offset
-    # Position 7 is a letter for 2010-2039 light vehicles and a digit for 1980-2009 ones.
-    if vin[6].isalpha():
-        years, reason = [late, early], "position 7 is a letter"
-    else:
-        years, reason = [early, late], "position 7 is a digit"
     latest_possible = date.today().year + 1
+    if not is_north_american(vin):
+        years = [year for year in (late, early) if year <= latest_possible]
+        return years, f"position 10 '{code}' ({maker} codes the model year there; the code repeats every 30 years)"
+    # Cars and light trucks (49 CFR 565.15): position 7 is a letter for 2010-2039 and a digit for 1980-2009.
+    # A heavy vehicle need not follow it, so a digit keeps the later reading as a fallback.
+    if vin[6].isalpha():
+        years, reason = [late], "position 7 is a letter: 2010 or later"
+    else:
+        years, reason = [early, late], "position 7 is a digit: 1980-2009 for a car or light truck"
     years = [year for year in years if year <= latest_possible]
-    return years, f"position 10 '{code}' with {reason} (the position-7 rule holds for light vehicles)"
+    return years, f"position 10 '{code}' with {reason} (the position-7 rule holds for cars and light trucks)"
 
 
 def decode_vin(vin: str) -> VinDecode:
