@@ -37,6 +37,7 @@ FindingCode = Literal[
     "no_match",  # AutoGrab found no vehicle
     "candidates_only",  # no single match, only candidates (count)
     "offline",  # no API key: AutoGrab was not asked
+    "decode_only",  # only the VIN decode was asked for: AutoGrab was not asked
     "vendor_reduced",  # AutoGrab's own confidence is "reduced"
     "check_digit",  # a North American check digit that does not compute (expected digit)
     "maker",  # the VIN's manufacturer is another brand family (wmi, VIN maker, matched make)
@@ -79,6 +80,7 @@ class Assessment:
 
 
 OFFLINE = Assessment("none", (Finding("offline"),), "offline")
+DECODE_ONLY = Assessment("none", (Finding("decode_only"),), "offline")
 REJECTED = Assessment("low", (Finding("user_rejected"),), "user_rejected")
 
 

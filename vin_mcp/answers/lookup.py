@@ -152,15 +152,17 @@ def lookup_answer(facts: LookupFacts, reply: Reply | None = None) -> LookupAnswe
     )
 
 
-def offline_answer(decode: VinDecode, region: str) -> LookupAnswer:
+def offline_answer(decode: VinDecode, region: str, *, asked: bool = False) -> LookupAnswer:
+    """What the VIN alone says: without a key, or because only the decode was ``asked`` for (never billed)."""
+    assessment = confidence.DECODE_ONLY if asked else confidence.OFFLINE
     return LookupAnswer(
         status="vin_decode_only",
         vin=decode.vin,
         region=region,
         confidence=Confidence(
-            level=confidence.OFFLINE.level,
-            reasons=[finding_sentence(finding, "VIN") for finding in confidence.OFFLINE.findings],
-            advice=advice(confidence.OFFLINE),
+            level=assessment.level,
+            reasons=[finding_sentence(finding, "VIN") for finding in assessment.findings],
+            advice=advice(assessment),
         ),
         vin_decode=VinFacts.from_decode(decode),
     )

@@ -98,6 +98,8 @@ def finding_sentence(finding: Finding, noun: str = "VIN") -> str:
             return f"No single match: {_count(v[0], 'candidate vehicle')}."
         case "offline":
             return "AUTOGRAB_API_KEY is not set, so AutoGrab was not asked; registration and vehicle data need it."
+        case "decode_only":
+            return "Only the VIN decode was asked for: AutoGrab was not asked and nothing was billed."
         case "vendor_reduced":
             return 'AutoGrab rates its own match "reduced": not reliable.'
         case "check_digit":

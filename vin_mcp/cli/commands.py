@@ -14,7 +14,7 @@ from typing import TextIO
 
 import anyio
 
-from vin_mcp.answers.lookup import lookup_answer
+from vin_mcp.answers.lookup import lookup_answer, offline_answer
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.lookup_request import LookupRequest
@@ -31,6 +31,7 @@ from vin_mcp.errors import (
 from vin_mcp.redaction import Redactor
 from vin_mcp.service import VinService, open_service
 from vin_mcp.settings import Settings
+from vin_mcp.vin.rules import decode_vin, validate_vin
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,18 @@ def run_lookup(settings: Settings, request: Callable[[VinService], LookupRequest
     answer = settle_at_terminal(facts[0]) if ask else lookup_answer(facts[0])
     _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
     return lookup_exit_code(answer)
+
+
+def run_decode(settings: Settings, vin: str, *, region: str | None, as_json: bool) -> ExitCode:
+    """What the VIN itself says, never asking AutoGrab (nothing billed, key or no key)."""
+    try:
+        decoded = decode_vin(validate_vin(vin))
+    except InvalidVinError as error:
+        report_error(settings, type(error).__name__, for_people(str(error)), ExitCode.USAGE, as_json=as_json)
+        return ExitCode.USAGE
+    answer = offline_answer(decoded, region or settings.region, asked=True)
+    _print(sys.stdout, settings, _as_json(answer) if as_json else for_people(render_lookup(answer)))
+    return ExitCode.CONFIDENT
 
 
 def run_build_data(

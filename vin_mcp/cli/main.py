@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from vin_mcp import __version__
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from vin_mcp.errors import ConfigurationError
+from vin_mcp.errors import ConfigurationError, VinMcpError
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.settings import LOG_LEVELS, REGIONS, EnvSettings, Settings
@@ -33,6 +33,8 @@ modes:
   vin-mcp lookup VIN               print the answer the assistant would get
   vin-mcp plate PLATE --state VIC  the same for a registration plate (AU needs its state)
   vin-mcp build-data VIN           print factory build data
+  vin-mcp decode VIN               what the VIN itself says (never asks AutoGrab, nothing billed)
+  vin-mcp batch IN.csv -o OUT.csv  look up every row of a spreadsheet (VINs, or plates with states)
 """
 
 
@@ -92,7 +94,9 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     lookups.add_argument("--extended", action="store_true", help="include the registration authority's record")
     lookups.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
 
-    commands = parser.add_subparsers(dest="command", metavar="{lookup,plate,build-data}", parser_class=Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="{lookup,plate,build-data,decode,batch}", parser_class=Parser
+    )
 
     def command(name: str, summary: str, tool: str, what: str, *parents: Parser) -> Any:
         made = commands.add_parser(
@@ -110,6 +114,28 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     plate = command("plate", "look up a registration plate", "lookup_registration", "registration plate", lookups)
     plate.add_argument("--state", help="AU only: ACT, NSW, NT, QLD, SA, TAS, VIC or WA (any letter case)")
 
+    command("decode", "decode a VIN offline (never billed)", "offline decode", "VIN")
+    batch = commands.add_parser(
+        "batch",
+        help="look up every row of a CSV file",
+        description="Look up every row of a CSV file (VINs, or plates with states); each distinct vehicle is "
+        "paid for once, and a re-run with the same output resumes.",
+        epilog="exit codes: 0 every row answered; 2 bad arguments or input; 4 some rows failed (see their error "
+        "column); 130 interrupted (run again with the same output to resume)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument("input", help="CSV file with a header row, or - for standard input")
+    batch.add_argument("-o", "--output", required=True, help="CSV file to write (resumed if it exists), or -")
+    batch.add_argument("--json", action="store_true", help="write JSON Lines instead of CSV")
+    batch.add_argument("--region", type=str.lower, choices=REGIONS, help="default: AUTOGRAB_REGION or au")
+    batch.add_argument("--vin-column", help="the VIN column (default: found by its header)")
+    batch.add_argument("--plate-column", help="the plate column (default: found by its header)")
+    batch.add_argument("--state-column", help="the AU state column (default: found by its header)")
+    batch.add_argument("--reference-id", help="usage tag stored by AutoGrab with every lookup of this run")
+    batch.add_argument("--reference-column", help="a column whose value is each row's usage tag")
+    batch.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
+    batch.add_argument("--concurrency", type=int, default=4, choices=range(1, 17), metavar="1-16")
+    batch.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
     build = command("build-data", "factory build data for a VIN", "get_factory_build_data", "VIN")
     build.add_argument("--search", help="only codes whose code or description contains this text")
     build.add_argument("--limit", type=int, default=DEFAULT_BUILD_CODES_LIMIT, help=f"1-{MAX_BUILD_CODES_LIMIT}")
@@ -168,7 +194,17 @@ def _main(args: argparse.Namespace) -> None:
             raise SystemExit(2) from None
         return
 
-    from vin_mcp.cli.commands import run_build_data, run_lookup  # only the commands need the answer printers
+    from vin_mcp.cli.commands import run_build_data, run_decode, run_lookup  # only the commands need the printers
+
+    if args.command == "batch":
+        from vin_mcp.cli.batch import run_batch
+
+        try:
+            raise SystemExit(int(run_batch(settings, args)))
+        except (VinMcpError, OSError) as error:
+            _refuse(str(error), as_json=False)
+    if args.command == "decode":
+        raise SystemExit(int(run_decode(settings, args.vin, region=args.region, as_json=args.json)))
 
     if args.command in ("lookup", "plate"):
 
