@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from bench.attacks import measure_hostile_bodies, measure_session_flood, measure_slowloris
+from bench.batch import measure_batch
 from bench.cold_start import measure_cold_start
 from bench.common import (
     FULL,
@@ -65,6 +66,7 @@ def main() -> None:
             lambda: [measure_slowloris(fake, sizes)],
             lambda: anyio.run(_one, measure_session_flood(fake, sizes)),
             lambda: anyio.run(_one, measure_hostile_bodies(fake, sizes)),
+            lambda: [measure_batch(fake, sizes)],
         ]
         rows: list[Row] = []
         for step in steps:

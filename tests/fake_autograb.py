@@ -527,6 +527,11 @@ class FakeAutoGrab:
             self.latency = 0.0
             self.storm = None
 
+    def reset_calls(self) -> None:
+        """Forget the requests seen (the scenarios stay)."""
+        with self._lock:
+            self.requests.clear()
+
     def script(self, endpoint: str, vin: str, *replies: Reply) -> None:
         with self._lock:
             self.scenarios[(endpoint, vin)] = list(replies)
@@ -679,10 +684,10 @@ def main(argv: list[str] | None = None) -> None:
         "Point vin-mcp at it (in the shell, or in your MCP client's env for the server):",
         f"  export AUTOGRAB_BASE_URL={fake.url}",
         f"  export AUTOGRAB_API_KEY={fake.api_key}",
-        "Then try, for example: vin-mcp lookup " + RICH,
+        "Then try, for example: .venv/bin/vin-mcp lookup " + RICH,
         "VINs for each kind of answer:",
         *(f"  {vin}  {what}" for vin, what in DEMO_VINS.items()),
-        "Plates (AutoGrab's sandbox plates; any AU state, e.g. vin-mcp plate REG4SUCCESS --state VIC):",
+        "Plates (AutoGrab's sandbox plates; any AU state, e.g. .venv/bin/vin-mcp plate REG4SUCCESS --state VIC):",
         *(f"  {plate:<17}{what}" for plate, what in plates.items()),
     ]
     print("\n".join(lines), flush=True)

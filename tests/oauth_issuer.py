@@ -113,3 +113,35 @@ class Issuer:
     def mint(self, key: SigningKey | None = None, *, kid: str | None = None, **overrides: Any) -> str:
         key = key or self.keys[0]
         return jwt.encode(self.claims(**overrides), key.private, algorithm=key.alg, headers={"kid": kid or key.kid})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.oauth_issuer``: a local issuer to try OAuth mode by hand; prints what to set and two tokens
+    (one with the scope, one without), valid for an hour."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.oauth_issuer", description=main.__doc__)
+    parser.add_argument("--audience", default="http://127.0.0.1:8000/mcp", help="the vin-mcp URL tokens are for")
+    args = parser.parse_args(argv)
+    issuer = Issuer(audience=args.audience).start()
+    hour = int(time.time()) + 3600
+    lines = [
+        f"Local OAuth issuer (test keys only) on {issuer.url}; Ctrl-C stops it.",
+        "Start vin-mcp against it in another terminal:",
+        f"  VIN_MCP_OAUTH_ISSUER={issuer.url} VIN_MCP_OAUTH_AUDIENCE={args.audience} "
+        ".venv/bin/vin-mcp --transport http --port 8000",
+        f"A token with the {SCOPE} scope (accepted):",
+        f"  {issuer.mint(exp=hour)}",
+        "A token without it (refused with 403 insufficient_scope):",
+        f"  {issuer.mint(exp=hour, scope='openid')}",
+        "Send one as: curl -H 'Authorization: Bearer <token>' ...",
+    ]
+    print("\n".join(lines), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        issuer.stop()
+
+
+if __name__ == "__main__":
+    main()

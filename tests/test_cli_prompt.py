@@ -61,7 +61,7 @@ def on_a_terminal(fake: fa.FakeAutoGrab, vin: str, typed: list[str], *flags: str
 
 def test_a_person_picks_a_candidate_by_number(fake: fa.FakeAutoGrab) -> None:
     code, stdout, terminal = on_a_terminal(fake, fa.CANDIDATES, ["2"])
-    assert "Which one is it?" in terminal and '  2. "2010 Volkswagen Polo Trendline' in terminal
+    assert "Which one is it?" in terminal and "  2. 2010 Volkswagen Polo Trendline" in terminal
     assert "  4. None of these" in terminal
     assert "confirmed by the user" in stdout and "The user picked it from 3 candidate vehicles." in stdout
     assert "Trendline" in stdout and code == 0

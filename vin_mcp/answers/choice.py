@@ -20,7 +20,6 @@ from vin_mcp.answers.wording import (
     PICK_TITLE,
     confirm_question,
     pick_question,
-    quote,
 )
 
 NONE = "none"
@@ -46,7 +45,8 @@ def question_for(facts: LookupFacts) -> Question | None:
     registry = answer.registry_description_unverified
     searched = facts.search.label()
     if answer.status == "candidates" and answer.candidates:
-        picks = [(str(n), quote(line)) for n, line in enumerate(answer.candidates, start=1)]
+        # Labels a person reads in a form: the vehicle as it is, without quotation marks.
+        picks = [(str(n), line) for n, line in enumerate(answer.candidates, start=1)]
         return Question("pick", PICK_TITLE, pick_question(searched, registry), (*picks, (NONE, NONE_OF_THESE)))
     match = answer.match
     if match is not None and answer.status in ("matched", "unconfirmed") and answer.confidence.level != "high":

@@ -148,8 +148,8 @@ CONFIRM_NO = "No, it is not"
 
 
 def pick_question(searched: str, registry_text: str | None) -> str:
-    """``searched``: "VIN …" or "plate … VIC"."""
-    registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
+    """``searched``: "VIN …" or "plate … VIC". For a person reading a form: plain words, no quotation marks."""
+    registry = f" The registration record describes it as: {registry_text}." if registry_text else ""
     return (
         f"Several vehicles could have {searched}.{registry} Which one is it? Check the badge, engine or body "
         "on the car or its papers."
@@ -157,8 +157,8 @@ def pick_question(searched: str, registry_text: str | None) -> str:
 
 
 def confirm_question(searched: str, vehicle: str, registry_text: str | None) -> str:
-    registry = f" The registration record describes it as {quote(registry_text)}." if registry_text else ""
-    return f"The vehicle data service is not sure that {searched} is a {quote(vehicle)}.{registry} Is that the vehicle?"
+    registry = f" The registration record describes it as: {registry_text}." if registry_text else ""
+    return f"Please confirm the vehicle. The match for {searched} is: {vehicle}.{registry} Is that the vehicle?"
 
 
 NO_BUILD_DATA_NOTE = (

@@ -15,6 +15,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\blookup_vin\b", "vin-mcp lookup"),
         (r"\blookup_registration\b", "vin-mcp plate"),
         (r"call again with offset=(\d+)", r"run again with --offset \1"),
+        (r"\b[Cc]all again\b", "Run the command again"),
+        (r"\bthen call again with it\b", "then run the command again with it"),
         (r"narrow with search", "narrow with --search"),
         (r"the server's default", "AUTOGRAB_REGION"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import ValidationError
 
 from vin_mcp.service import REGION_ADVICE
@@ -29,7 +31,11 @@ def explain(tool: str, error: ValidationError) -> str:
         problem = f"the argument {name!r} is missing"
     else:
         value = first.get("input")
-        shown = repr(value)[:40] if isinstance(value, str | int | float | bool) or value is None else "that value"
+        # null, true and false as the caller wrote them (JSON), not Python's None, True and False.
+        if value is None or isinstance(value, bool):
+            shown = json.dumps(value)
+        else:
+            shown = repr(value)[:40] if isinstance(value, str | int | float) else "that value"
         problem = f"the argument {name!r} cannot be {shown}"
     more = f" ({error.error_count() - 1} more problem{'s' if error.error_count() > 2 else ''} after that)"
     # The SDK's own prefix, as on every other tool error.

@@ -187,5 +187,6 @@ def _scopes(claims: dict[str, Any]) -> list[str]:
 
 
 def _refused(reason: str) -> AccessToken | None:
-    logger.info("Bearer token refused: %s", reason)
+    # At the default level: an operator whose users are refused must see why (never the token itself).
+    logger.warning("Bearer token refused: %s", reason)
     return None
