@@ -17,7 +17,9 @@ from tests import fake_autograb as fa
 from tests.real_tools import MCPB, ROOT, npx, tool_env, which
 
 pytestmark = pytest.mark.real_clients
-MAX_BUNDLE_BYTES = 256 * 1024
+# The card (17 KB of HTML) and the dev tools in uv.lock (Playwright) took it past 256 KiB; a host still installs
+# from pyproject.toml with uv, so the bundle stays source only.
+MAX_BUNDLE_BYTES = 320 * 1024
 HOST_FILES = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE", "vin_mcp/__main__.py"}
 
 

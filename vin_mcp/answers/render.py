@@ -57,8 +57,8 @@ def render_lookup(answer: LookupAnswer) -> str:
     if facts:
         lines.append(" ".join(facts))
     if answer.registration_record:
-        data = _json(answer.registration_record)
-        lines.append(f"Registration record (the authority's own, unverified): {data}")
+        fields = "; ".join(f"{_words(key)} {quote(value)}" for key, value in answer.registration_record.items())
+        lines.append(f"Registration record (the authority's own, unverified): {fields}.")
         if answer.registration_record_disagrees:
             lines.append(f"Registration record disagrees: {' '.join(answer.registration_record_disagrees)}")
     if answer.vin_decode:
@@ -137,8 +137,28 @@ def _vehicle_lines(label: str, vehicle: Vehicle) -> list[str]:
 
 
 def _write_off_line(write_off: WriteOff) -> str:
-    incidents = " ".join(_json(incident.dump()) for incident in write_off.incidents)
-    return f"Write-off: {write_off.summary}" + (f" {incidents}" if incidents else "")
+    """The summary, then each incident as a sentence; every value from the API quoted."""
+    sentences = [f"Write-off: {write_off.summary}"]
+    for incident in write_off.incidents:
+        what = quote(incident.category) if incident.category else "An incident"
+        detail = "; ".join(
+            part
+            for part in (
+                incident.type and f"type {quote(incident.type)}",
+                incident.damage and f"damage {quote(incident.damage)}",
+                incident.odometer_km is not None and f"odometer {incident.odometer_km} km",
+            )
+            if part
+        )
+        where = f" in {quote(incident.jurisdiction)}" if incident.jurisdiction else ""
+        when = f" on {quote(incident.date)}" if incident.date else ""
+        sentences.append(f"{what}{f' ({detail})' if detail else ''} recorded{where}{when}.")
+    return " ".join(sentences)
+
+
+def _words(key: str) -> str:
+    """A record's field name read as words: "body_type_description" as "body type description"."""
+    return key.replace("_", " ").replace(".", " ")
 
 
 def _json(data: object) -> str:
