@@ -79,3 +79,14 @@ async def test_a_pick_never_pays_for_a_search(fake: fa.FakeAutoGrab, settings: S
         result = await client.call_tool("choose_vehicle", {"plate": "CAND1", "state": "VIC", "choice": "1"})
     assert result.is_error and "no longer at hand" in result.content[0].text  # type: ignore[union-attr]
     assert fake.calls() == []
+
+
+async def test_the_server_advertises_only_what_it_has(settings: Settings) -> None:
+    """Prompts and resources are advertised, and each holds something real (issue 23)."""
+    async with Client(create_server(settings)) as client:
+        prompts = (await client.list_prompts()).prompts
+        resources = (await client.list_resources()).resources
+        said = await client.get_prompt("identify_vehicle", {"vin_or_plate": "ABC123", "state": "VIC"})
+    assert [p.name for p in prompts] == ["identify_vehicle"] and [str(r.uri) for r in resources] == [CARD_URI]
+    text = said.messages[0].content.text  # type: ignore[union-attr]
+    assert "lookup_registration" in text and "'ABC123' (state VIC)" in text

@@ -203,8 +203,10 @@ async def test_write_off_history(settings: Settings) -> None:
     write_off = result.structured_content["write_off"]
     assert write_off["summary"] == "Recorded as written off twice."  # vin-mcp's words; the rest is AutoGrab's
     assert write_off["incidents"][0]["odometer_km"] == 84000
-    first = '{"category":"Repairable Write-off","type":"Collision","damage":"FRONT","jurisdiction":"NSW",'
-    assert f'Write-off: Recorded as written off twice. {first}"date":"2019-06-14","odometer_km":84000}}' in text(result)
+    assert (
+        'Write-off: Recorded as written off twice. "Repairable Write-off" (type "Collision"; damage "FRONT"; odometer '
+        '84000 km) recorded in "NSW" on "2019-06-14".' in text(result)
+    )
     # A sure match, but the advice says there is a write-off to tell, in both channels.
     assert "write-off is on record" in result.structured_content["confidence"]["advice"]
     assert "Advice: Safe to tell the user this is the vehicle. A write-off is on record" in text(result)
@@ -240,7 +242,9 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
         'The registration record\'s body is "CAR/SEDAN", the match\'s is "Hatchback".',
         'The registration record\'s colour is "WHITE", the match\'s is "Black".',
     ]  # "VOLKS" and "Volkswagen" agree
-    assert "Registration record (the authority's own, unverified): {" in text(extended)
+    assert 'Registration record (the authority\'s own, unverified): body type description "CAR/SEDAN";' in text(
+        extended
+    )
     assert "Registration record disagrees: The registration record's body is" in text(extended)
     # A sure match otherwise: the advice says to mention the differences.
     assert "Mention the difference this answer notes." in extended.structured_content["confidence"]["advice"]

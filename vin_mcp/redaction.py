@@ -9,7 +9,9 @@ characters of it in a row (a key shown masked, or cut).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -57,6 +59,9 @@ class Redactor:
             for offset in range(len(form) - GRAM + 1):
                 self._grams.setdefault(form[offset : offset + GRAM], []).append((form, offset))
         self.active = bool(forms)
+        # One search over a whole result finds whether any piece of a secret is in it at all (almost never).
+        pieces = sorted({*self._grams, *self._short})
+        self._any = re.compile("|".join(map(re.escape, pieces))) if pieces else None
 
     def __repr__(self) -> str:
         return f"Redactor(active={self.active})"
@@ -108,15 +113,27 @@ class Redactor:
 
     def scrub(self, value: Any) -> Any:
         """The same JSON-like value with every string redacted (dict keys included)."""
+        if self._any is None:
+            return value
+        if not isinstance(value, str) and not self._any.search(_flat(value).translate(_ASCII_LOWER)):
+            return value  # nothing that could be a piece of a secret anywhere in it: no walk needed
+        return self._scrub(value)
+
+    def _scrub(self, value: Any) -> Any:
         if not self.active:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.scrub(k): self.scrub(v) for k, v in value.items()}
+            return {self._scrub(k): self._scrub(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.scrub(item) for item in value]
+            return [self._scrub(item) for item in value]
         return value
+
+
+def _flat(value: Any) -> str:
+    """Every string of a JSON-like value in one text (as JSON, unescaped), for one search."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class RedactingFilter(logging.Filter):

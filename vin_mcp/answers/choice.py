@@ -39,9 +39,10 @@ class Question:
         return [value for value, _ in self.options]
 
 
-def question_for(facts: LookupFacts) -> Question | None:
-    """The question this lookup leaves for the person, or None when there is nothing to settle."""
-    answer = lookup_answer(facts)
+def question_for(facts: LookupFacts, answer: LookupAnswer | None = None) -> Question | None:
+    """The question this lookup leaves for the person, or None when there is nothing to settle. ``answer``: the
+    facts' answer, when the caller has already shaped it."""
+    answer = answer or lookup_answer(facts)
     registry = answer.registry_description_unverified
     searched = facts.search.label()
     if answer.status == "candidates" and answer.candidates:

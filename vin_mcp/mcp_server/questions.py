@@ -63,29 +63,30 @@ def can_ask(ctx: Context[Any, Any]) -> bool:
 
 async def ask(ctx: Context[Any, Any], facts: LookupFacts) -> LookupAnswer | InputRequiredResult:
     """The answer, settled by the person when the lookup leaves a question and the client can put it."""
-    question = question_for(facts)
+    answer = lookup_answer(facts)
+    question = question_for(facts, answer)
     if question is None or not can_ask(ctx):
-        return lookup_answer(facts)
+        return answer
     model = choice_model(question)
     version = ctx.protocol_version
     if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
         state = _State(v=STATE_VERSION, facts=facts).model_dump_json(exclude_defaults=True)
         if len(state) > MAX_STATE_CHARS:
-            return lookup_answer(facts)
+            return answer
         params = ElicitRequestFormParams(message=question.message, requested_schema=render_elicitation_schema(model))
         # Never the plate above DEBUG: in the UK it is personal data.
         logger.info("lookup: asking the user to %s (a %s search)", question.kind, facts.search.noun())
         return InputRequiredResult(input_requests={ELICIT_KEY: ElicitRequest(params=params)}, request_state=state)
     if not ctx.request_context.session.can_send_request:
-        return lookup_answer(facts)
+        return answer
     try:
         outcome: ElicitationResult[Any] = await ctx.elicit(question.message, model)
     except Exception as exc:  # a client that fails the question still gets the answer
         logger.info("lookup: the question could not be put (%s); answering as it stands", type(exc).__name__)
-        return lookup_answer(facts)
+        return answer
     if not isinstance(outcome, AcceptedElicitation):
         logger.info("lookup: the user left the question (%s)", outcome.action)
-        return lookup_answer(facts)
+        return answer
     return _settled(facts, question, outcome.data)
 
 

@@ -21,6 +21,7 @@ from vin_mcp import __version__
 from vin_mcp.errors import ConfigurationError, ShuttingDownError
 from vin_mcp.mcp_server.arguments import explain
 from vin_mcp.mcp_server.card import AppOnlyTools, card_extension
+from vin_mcp.mcp_server.prompts import build_prompts
 from vin_mcp.mcp_server.schema import CompactToolSchemas
 from vin_mcp.mcp_server.tools import LOOSE_OUTPUT_PROPERTIES, build_tools
 from vin_mcp.redaction import Redactor
@@ -128,4 +129,6 @@ def create_server(
         auth=auth,
         token_verifier=token_verifier,
     )
+    for prompt in build_prompts():
+        server.add_prompt(prompt)
     return server
