@@ -242,7 +242,7 @@ async def test_extended_data_when_asked(fake: fa.FakeAutoGrab, settings: Setting
         'The registration record\'s body is "CAR/SEDAN", the match\'s is "Hatchback".',
         'The registration record\'s colour is "WHITE", the match\'s is "Black".',
     ]  # "VOLKS" and "Volkswagen" agree
-    assert 'Registration record (the authority\'s own, unverified): body type description "CAR/SEDAN";' in text(
+    assert 'Registration record (the authority\'s own, unverified): "body type description" is "CAR/SEDAN";' in text(
         extended
     )
     assert "Registration record disagrees: The registration record's body is" in text(extended)

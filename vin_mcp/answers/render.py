@@ -57,7 +57,10 @@ def render_lookup(answer: LookupAnswer) -> str:
     if facts:
         lines.append(" ".join(facts))
     if answer.registration_record:
-        fields = "; ".join(f"{_words(key)} {quote(value)}" for key, value in answer.registration_record.items())
+        # The field names are the authority's text too: quoted like its values, so neither can pass for our words.
+        fields = "; ".join(
+            f"{quote(_words(key))} is {quote(value)}" for key, value in answer.registration_record.items()
+        )
         lines.append(f"Registration record (the authority's own, unverified): {fields}.")
         if answer.registration_record_disagrees:
             lines.append(f"Registration record disagrees: {' '.join(answer.registration_record_disagrees)}")
