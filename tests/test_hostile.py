@@ -294,9 +294,16 @@ async def test_a_trickled_body_ends_at_the_timeout_and_cannot_starve_the_pool(fa
             except UpstreamTimeoutError:
                 outcomes[vin] = "timeout"
 
+        async def ordinary() -> None:
+            # Asked a moment after the pool filled: its deadline must not coincide with the moment the trickled
+            # calls give their connections back (it would then time out having just been sent, as it should).
+            await anyio.sleep(0.3)
+            await one(fa.POLO)
+
         async with anyio.create_task_group() as tg:
-            for vin in [*trickling, fa.POLO]:
+            for vin in trickling:
                 tg.start_soon(one, vin)
+            tg.start_soon(ordinary)
         took = time.monotonic() - started
     assert all(outcomes[vin] == "timeout" for vin in trickling)
     # The pool was full for 2 s; the ordinary call waited for a connection, then was answered.

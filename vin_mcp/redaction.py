@@ -59,8 +59,10 @@ class Redactor:
             for offset in range(len(form) - GRAM + 1):
                 self._grams.setdefault(form[offset : offset + GRAM], []).append((form, offset))
         self.active = bool(forms)
-        # One search over a whole result finds whether any piece of a secret is in it at all (almost never).
-        pieces = sorted({*self._grams, *self._short})
+        # One search over a whole result finds whether any piece of a secret is in it at all (almost never). Every
+        # span removed (a leading 8, or any 12 in a row) holds one of the form's GRAM-aligned pieces, so those do.
+        aligned = {form[start : start + GRAM] for form in self._forms for start in range(0, len(form) - GRAM + 1, GRAM)}
+        pieces = sorted({*aligned, *self._short})
         self._any = re.compile("|".join(map(re.escape, pieces))) if pieces else None
 
     def __repr__(self) -> str:

@@ -61,23 +61,23 @@ def lookup_facts(search: Search, region: str, response: SearchResponse, *, exten
     def condensed(raw: VendorVehicle) -> Vehicle:
         return Vehicle.from_vendor(raw, currency=CURRENCIES[region], fitted=options_fitted(decode, raw))
 
-    return LookupFacts.model_validate(
-        {
-            "search": search,
-            "region": region,
-            "vin": vin,
-            "match": condensed(response.vehicle) if response.vehicle else None,
-            "others": [condensed(raw) for raw in response.additional_vehicles],
-            "autograb": response.confidence,
-            "registry_text": response.upstream_vehicle,
-            "colour": response.colour,
-            "write_off": WriteOff.from_vendor(response.writeoff_info)
-            if response.vehicle or response.writeoff_info
-            else None,
-            "record": response.registration_data if extended else None,
-            "extended": extended,
-            "test_data": response.test_data,
-        }
+    # Every part is already a validated model or a cleaned value: built without validating it all again (the
+    # cache validates what it reads back).
+    return LookupFacts.model_construct(
+        search=search,
+        region=region,
+        vin=vin,
+        match=condensed(response.vehicle) if response.vehicle else None,
+        others=[condensed(raw) for raw in response.additional_vehicles],
+        autograb=response.confidence,
+        registry_text=response.upstream_vehicle,
+        colour=response.colour,
+        write_off=WriteOff.from_vendor(response.writeoff_info) if response.vehicle or response.writeoff_info else None,
+        record=response.registration_data if extended else None,
+        extended=extended,
+        test_data=response.test_data,
+        offline=False,
+        from_cache_fetched_at=None,
     )
 
 

@@ -6,6 +6,7 @@ reader returns None when it cannot tell; only what it can place is ever compared
 
 from __future__ import annotations
 
+import functools
 import re
 
 from vin_mcp.vin.makes import FAMILIES, normalise_name
@@ -30,6 +31,7 @@ _COLOURS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def makers(text: str | None) -> dict[str, frozenset[str]]:
     """The brand words in the text that vin-mcp can place, each with its corporate families."""
     if not text:
@@ -65,6 +67,7 @@ def year(text: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
+@functools.lru_cache(maxsize=1024)
 def colours(text: str | None) -> frozenset[str]:
     """The colour families the text names."""
     words = normalise_name(text or "").split()

@@ -7,6 +7,7 @@ the world split below.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -162,8 +163,10 @@ def model_years(vin: str) -> tuple[list[int], str]:
     return years, f"position 10 '{code}' with {reason} (the position-7 rule holds for cars and light trucks)"
 
 
+@functools.lru_cache(maxsize=1024)
 def decode_vin(vin: str) -> VinDecode:
-    """Decode a VIN that ``validate_vin`` accepted."""
+    """Decode a VIN that ``validate_vin`` accepted (kept for the next answer: a decode is shaped into every one, and
+    callers do not change it)."""
     # vininfo's tables load on the first decode, not while the server starts (about 5 ms).
     from vininfo.dicts import COUNTRIES, REGIONS
 
