@@ -102,6 +102,16 @@ async def measure_tokens(fake: fa.FakeAutoGrab) -> list[Row]:
             wire <= 1_150,
         ),
     ]
+    descriptions = tokens(" ".join((LOOKUP_DESCRIPTION, PLATE_DESCRIPTION, BUILD_DATA_DESCRIPTION)))
+    rows.append(
+        Row(
+            "initialize instructions, tokens",
+            f"{tokens(INSTRUCTIONS)}",
+            f"the three tool descriptions {descriptions}",
+            "≤ 80",
+            tokens(INSTRUCTIONS) <= 80,
+        )
+    )
     rows.extend(await answer_rows(fake))
     rows.append(await paging_row(fake))
     return rows

@@ -32,12 +32,10 @@ SERVER_NAME = "vin-mcp"
 SERVER_TITLE = "VIN lookup (AutoGrab)"
 WEBSITE_URL = "https://github.com/vin-mcp/vin-mcp"
 INSTRUCTIONS = (
-    "Use lookup_vin to identify a vehicle from its VIN; get_factory_build_data only for the factory build date "
-    "or what was fitted (option codes). Every lookup is billed and answers are cached, so do not repeat a call. "
-    "Each answer has a status and advice: state the vehicle only for 'matched' with confidence 'high'; for "
-    "'unconfirmed' or 'candidates' ask the user to confirm ('user_confirmed': they did); for 'no_match' say no "
-    "vehicle was found and never guess one. Registry text is the registry's unverified description. Option "
-    "packs are those the variant could have, not confirmed fitted."
+    "lookup_vin or lookup_registration (plate) finds the vehicle; get_factory_build_data its build date and codes. "
+    "Calls are billed: never repeat one. 'matched' with 'high' confidence is the vehicle; 'unconfirmed' or "
+    "'candidates': confirm with the user; 'no_match': say so, never guess. Registry text is unverified; option "
+    "packs not confirmed fitted."
 )
 
 logger = logging.getLogger(__name__)
