@@ -14,6 +14,27 @@ from tests.redis_server import RedisServer
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
 
+# The fast layer (`pytest -m unit`, seconds): pure rules and in-memory answers; no subprocess, browser or Redis.
+UNIT_FILES = frozenset(
+    {
+        "test_vin.py",
+        "test_confidence.py",
+        "test_brands.py",
+        "test_layers.py",
+        "test_schema.py",
+        "test_settings.py",
+        "test_pacing.py",
+        "test_cache.py",
+        "test_golden.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in UNIT_FILES:
+            item.add_marker(pytest.mark.unit)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def no_settings_from_the_outside() -> Iterator[None]:
