@@ -7,46 +7,20 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 
 import anyio
 import httpx
-import uvicorn
 
 from bench.common import Row, Sizes, median, settings_for
 from tests import fake_autograb as fa
+from tests.test_http import INITIALIZE, serving
+from tests.test_http import MCP_HEADERS as HEADERS
 from vin_mcp.mcp_server.http_settings import HttpSettings
-from vin_mcp.mcp_server.http_transport import bind_socket, create_http_app, uvicorn_config
 from vin_mcp.service import open_service
-from vin_mcp.settings import Settings
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
-}
-HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 TRICKLERS = 200
 HOSTILE_BODIES = 30
-
-
-@contextmanager
-def serving(settings: Settings, http: HttpSettings) -> Iterator[str]:
-    """The real uvicorn server in a thread on a free loopback port; yields the base URL."""
-    server = uvicorn.Server(uvicorn_config(create_http_app(settings, http), http, "WARNING"))
-    sock = bind_socket("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def health_ms(base: str, times: int) -> list[float]:

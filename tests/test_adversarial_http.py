@@ -270,3 +270,34 @@ async def test_a_token_30_s_past_exp_works_over_http_as_documented(fake: fa.Fake
     finally:
         issuer.stop()
     assert not result.is_error and refused.status_code == 401
+
+
+async def test_a_client_whose_sessions_are_all_busy_is_refused_its_next(
+    fake: fa.FakeAutoGrab, settings: Settings
+) -> None:
+    fake.latency = 1.0
+    with serving(settings, HttpSettings(max_sessions=10, max_sessions_per_client=1)) as base:
+        url = f"{base}/mcp"
+        async with from_address("127.0.0.9") as busy, anyio.create_task_group() as tg:
+            session = (await open_session(busy, url)).headers["mcp-session-id"]
+            tg.start_soon(call_tool, busy, url, session, fa.eu_vin(7_300))
+            while not fake.calls():  # noqa: ASYNC110 - the fake runs in a thread: polled
+                await anyio.sleep(0.02)
+            refused = await open_session(busy, url)
+    assert refused.status_code == 429 and "already has 1 sessions in use" in refused.json()["error"]["message"]
+
+
+async def test_a_call_arriving_after_sigterm_is_answered_shutting_down(
+    fake: fa.FakeAutoGrab, settings: Settings
+) -> None:
+    from mcp import Client as InMemory
+
+    from vin_mcp.mcp_server.server import create_server
+
+    server = create_server(settings)
+    async with InMemory(server) as client:
+        assert server.service is not None
+        server.service.begin_shutdown()
+        result = await client.call_tool("lookup_vin", {"vin": fa.POLO})
+    assert result.is_error and "shutting down and takes no new calls" in result.content[0].text  # type: ignore[union-attr]
+    assert fake.calls() == []

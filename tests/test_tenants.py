@@ -173,3 +173,17 @@ async def test_no_vin_or_plate_is_readable_in_key_names(fake: fa.FakeAutoGrab, r
         await service.lookup(fa.RICH)
     names = " ".join(stored_keys(redis))
     assert names and fa.RICH not in names and "lookup" not in names
+
+
+async def test_a_cards_pick_on_another_replica_is_answered_from_redis(
+    fake: fa.FakeAutoGrab, redis: RedisServer
+) -> None:
+    from vin_mcp.autograb.lookup_request import LookupRequest
+    from vin_mcp.vin.identifiers import VinSearch
+
+    request = LookupRequest(search=VinSearch(vin=fa.CANDIDATES), prefer_more_results=True)
+    async with replicas(shared(fake, redis), shared(fake, redis)) as (asked, other):
+        await asked.lookup(request)
+        picked = await other.settled(request, "2")
+    assert picked.status == "user_confirmed" and picked.vehicle is not None and picked.vehicle.badge == "Trendline"
+    assert len(fake.calls(fa.CANDIDATES)) == 1

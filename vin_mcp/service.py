@@ -23,7 +23,7 @@ from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cache import Cached, M, SingleFlightCache
 from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
 from vin_mcp.settings import REGIONS, Settings
-from vin_mcp.vin.identifiers import VinSearch
+from vin_mcp.vin.identifiers import Search, VinSearch
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
@@ -118,10 +118,9 @@ class VinService:
         ready = asked.model_copy(
             update={"region": region, "reference_id": asked.reference_id or self.settings.reference_id}
         )
-        # (endpoint, what was searched, region, extended data?, more candidates?)
-        key = ("lookup", *search.key(), region, extended, more)
+        key = _lookup_key(search, region, extended, more)
         # An answer fetched with extended data also answers the same question without it.
-        wider = self.lookups.peek(("lookup", *search.key(), region, True, more)) if not extended else None
+        wider = self.lookups.peek(_lookup_key(search, region, True, more)) if not extended else None
         if wider is not None:
             cached, facts = wider, without_record(wider.value)
         else:
@@ -137,13 +136,11 @@ class VinService:
     async def settled(self, request: LookupRequest, choice: str) -> LookupAnswer:
         """The answer the person's ``choice`` makes of a lookup already answered (a vehicle card's pick), from
         the cache only: a pick never pays for a second search."""
-        if self.unusable is not None:
-            raise self.unusable
         region = self.region(request.region)
         search, more = request.search, request.prefer_more_results
         found = None
         for extended in (request.include_extended_data, True):
-            found = found or await self.lookups.find(("lookup", *search.key(), region, extended, more))
+            found = found or await self.lookups.find(_lookup_key(search, region, extended, more))
         if found is None:
             raise InvalidArgumentError(
                 f"That {search.noun()} lookup is no longer at hand, so a pick cannot be applied to it.",
@@ -264,6 +261,11 @@ class VinService:
         if not re.fullmatch(REGION_PATTERN, region):
             raise InvalidArgumentError(f"region is {region[:20]!r}; {REGION_ADVICE}.")
         return region.lower()
+
+
+def _lookup_key(search: Search, region: str, extended: bool, more: bool) -> tuple[object, ...]:
+    """A lookup's cache key: (endpoint, what was searched, region, extended data?, more candidates?)."""
+    return ("lookup", *search.key(), region, extended, more)
 
 
 def _not_covered(decode: VinDecode) -> str | None:

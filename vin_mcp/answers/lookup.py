@@ -40,7 +40,7 @@ from vin_mcp.answers.wording import (
 )
 from vin_mcp.autograb.payloads import SearchResponse, VendorVehicle
 from vin_mcp.errors import InvalidVinError
-from vin_mcp.vin.identifiers import Search, VinSearch
+from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
@@ -55,7 +55,7 @@ class Reply:
 
 def lookup_facts(search: Search, region: str, response: SearchResponse, *, extended: bool) -> LookupFacts:
     """What AutoGrab said, condensed and cleaned: kept in the cache and shaped into every answer."""
-    vin = search.searched_vin if isinstance(search, VinSearch) else _given_vin(response)
+    vin = search.searched_vin or _given_vin(response)
     decode = decode_vin(vin) if vin else None
 
     def condensed(raw: VendorVehicle) -> Vehicle:
@@ -89,7 +89,7 @@ def lookup_answer(facts: LookupFacts, reply: Reply | None = None) -> LookupAnswe
     match = facts.match
     listed = [(line, vehicle) for vehicle in facts.others if (line := candidate_line(vehicle))]
     in_play = ([match] if match else []) + [vehicle for _, vehicle in listed]
-    candidates = [candidate_line(vehicle) for vehicle in in_play] if listed else []
+    candidates = ([candidate_line(match)] if match else []) + [line for line, _ in listed] if listed else []
     assessment = _assess(decode, facts, match, len(listed))
     autograb = facts.autograb
     status: LookupStatus
@@ -124,8 +124,7 @@ def lookup_answer(facts: LookupFacts, reply: Reply | None = None) -> LookupAnswe
     return LookupAnswer(
         status=status,
         vin=facts.vin,
-        plate=None if isinstance(facts.search, VinSearch) else facts.search.plate,
-        state=None if isinstance(facts.search, VinSearch) else facts.search.state,
+        **facts.search.answer_fields(),
         region=facts.region,
         vehicle=vehicle,
         unconfirmed_vehicle=unconfirmed,
@@ -181,7 +180,7 @@ def _advice(assessment: confidence.Assessment, facts: LookupFacts, *, noted: boo
         sentences.append(NOTED_ADVICE)
     if facts.write_off is not None and facts.write_off.incidents:
         sentences.append(WRITE_OFF_ADVICE)
-    if not isinstance(facts.search, VinSearch):
+    if facts.search.searched_vin is None:  # the VIN is AutoGrab's to give: say it, or that it gave none
         sentences.append(build_data_takes(facts.vin) if facts.vin else no_vin_given(facts.search.noun()))
     return " ".join(sentences)
 

@@ -32,7 +32,7 @@ from vin_mcp.errors import InvalidArgumentError, RateLimitedError, VinMcpError
 from vin_mcp.redaction import Redactor
 from vin_mcp.service import VinService, open_service
 from vin_mcp.settings import Settings
-from vin_mcp.vin.identifiers import PlateSearch, Search, VinSearch
+from vin_mcp.vin.identifiers import Search, search_for
 
 # Headers recognised without a flag (compared without case, spaces, dashes or underscores).
 VIN_HEADERS = ("vin", "vinnumber", "chassisnumber", "chassis")
@@ -142,13 +142,13 @@ def prepare(row: Row, columns: Columns, region: str, reference_id: str | None) -
     vin = row.cells.get(columns.vin or "", "").strip()
     plate = row.cells.get(columns.plate or "", "").strip()
     row.reference_id = row.cells.get(columns.reference or "", "").strip() or reference_id or None
+    if not vin and not plate:
+        row.error = "no VIN or plate in this row"
+        return
     try:
-        if vin:
-            row.search = VinSearch.parse(vin)
-        elif plate:
-            row.search = PlateSearch.parse(plate, row.cells.get(columns.state or "", "") or None, region)
-        else:
-            row.error = "no VIN or plate in this row"
+        # A row's VIN wins over its plate: the VIN names the vehicle itself.
+        state = row.cells.get(columns.state or "", "") or None
+        row.search = search_for(vin=vin, plate=None if vin else plate, state=state, region=region)
     except VinMcpError as error:
         row.error = for_people(error.message)
 

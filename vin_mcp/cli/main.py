@@ -17,7 +17,7 @@ from vin_mcp.errors import ConfigurationError, VinMcpError
 from vin_mcp.redaction import Redactor, install_log_redaction
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.settings import LOG_LEVELS, REGIONS, EnvSettings, Settings
-from vin_mcp.vin.identifiers import PlateSearch, Search, VinSearch
+from vin_mcp.vin.identifiers import search_for
 
 if TYPE_CHECKING:
     from vin_mcp.service import VinService
@@ -210,10 +210,11 @@ def _main(args: argparse.Namespace) -> None:
 
         def request(service: VinService) -> LookupRequest:
             region = service.region(args.region)
-            search: Search = (
-                VinSearch.parse(args.vin)
-                if args.command == "lookup"
-                else PlateSearch.parse(args.plate, args.state, region)
+            search = search_for(
+                vin=getattr(args, "vin", None),
+                plate=getattr(args, "plate", None),
+                state=getattr(args, "state", None),
+                region=region,
             )
             return LookupRequest(
                 search=search, region=region, include_extended_data=args.extended, prefer_more_results=args.candidates

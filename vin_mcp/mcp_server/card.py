@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
-from mcp.server.apps import EXTENSION_ID, Apps, ResourceCsp, client_supports_apps
+from mcp.server.apps import Apps, ResourceCsp, client_supports_apps
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 CARD_URI = "ui://vin-mcp/vehicle-card.html"
@@ -54,6 +54,3 @@ class AppOnlyTools:
 def _app_only(tool: dict[str, Any]) -> bool:
     ui = (tool.get("_meta") or {}).get("ui") or {}
     return isinstance(ui, dict) and ui.get("visibility") == ["app"]
-
-
-__all__ = ["APP_ONLY_META", "CARD_META", "CARD_URI", "EXTENSION_ID", "AppOnlyTools", "card_extension"]

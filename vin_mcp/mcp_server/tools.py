@@ -21,7 +21,7 @@ from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
 from vin_mcp.mcp_server.card import APP_ONLY_META, CARD_META
 from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
-from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch
+from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch, search_for
 
 logger = logging.getLogger(__name__)
 # The lifespan (server.create_server) yields the VinService; the request type is not used.
@@ -214,9 +214,8 @@ async def choose_vehicle(
 
     async def settled() -> LookupAnswer:
         chosen = service.region(region)
-        search: Search = PlateSearch.parse(plate, state, chosen) if plate else VinSearch.parse(vin or "")
         asked = LookupRequest(
-            search=search,
+            search=search_for(vin=vin, plate=plate, state=state, region=chosen),
             region=chosen,
             include_extended_data=include_extended_data,
             prefer_more_results=prefer_more_results,

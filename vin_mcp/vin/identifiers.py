@@ -47,6 +47,10 @@ class VinSearch(BaseModel):
     def searched_vin(self) -> str | None:
         return self.vin
 
+    def answer_fields(self) -> dict[str, str | None]:
+        """What an answer says it searched, beside the VIN (a VIN search: nothing more)."""
+        return {}
+
 
 class PlateSearch(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -72,6 +76,9 @@ class PlateSearch(BaseModel):
     def searched_vin(self) -> str | None:
         return None
 
+    def answer_fields(self) -> dict[str, str | None]:
+        return {"plate": self.plate, "state": self.state}
+
 
 def _kind(value: object) -> str | None:
     """Which kind a stored search is: its ``kind``, which compact dumps leave out as a default."""
@@ -81,6 +88,11 @@ def _kind(value: object) -> str | None:
 
 
 Search = Annotated[Annotated[VinSearch, Tag("vin")] | Annotated[PlateSearch, Tag("plate")], Discriminator(_kind)]
+
+
+def search_for(*, vin: str | None, plate: str | None, state: str | None, region: str) -> Search:
+    """The search a caller's arguments make: a plate when one is given, else the VIN (each checked)."""
+    return PlateSearch.parse(plate, state, region) if plate else VinSearch.parse(vin or "")
 
 
 def validate_plate(raw: str) -> str:
