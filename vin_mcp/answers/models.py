@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from vin_mcp.answers.wording import CHECK_DIGIT_WORDS, write_off_summary
+from vin_mcp.answers.wording import CHECK_DIGIT_WORDS, MAKER_PRACTICE, write_off_summary
 from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
 from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.rules import VinDecode
@@ -164,6 +164,7 @@ class VinFacts(Compact):
     check_digit: str
     expected_check_digit: str | None = Field(None, description="Only when the check digit is wrong.")
     model_years: list[int] = Field(default_factory=list, description="Absent: the VIN encodes no model year.")
+    model_years_basis: str | None = Field(None, description="Set when only the maker's own practice gives them.")
 
     @classmethod
     def from_decode(cls, decode: VinDecode) -> VinFacts:
@@ -173,6 +174,9 @@ class VinFacts(Compact):
             check_digit=CHECK_DIGIT_WORDS[decode.check_digit],
             expected_check_digit=decode.expected_check_digit if decode.check_digit == "invalid" else None,
             model_years=decode.model_years,
+            # Outside North America no standard fixes position 10: the years are the maker's practice, weaker
+            # evidence (and not checked against a match), so the answer says so beside them.
+            model_years_basis=MAKER_PRACTICE if decode.model_years and not decode.north_american else None,
         )
 
 

@@ -80,6 +80,8 @@ def render_decode(facts: VinFacts) -> str:
         check += f" (expected {facts.expected_check_digit})"
     if facts.model_years:
         year = f"model year {' or '.join(str(y) for y in facts.model_years)}"
+        if facts.model_years_basis:
+            year += f" ({facts.model_years_basis})"
     else:
         year = "no model year encoded"
     return f"{facts.manufacturer}, built in {facts.country or 'an unknown country'}; {check}; {year}."

@@ -59,6 +59,7 @@ CHECK_DIGIT_WORDS = {
     "not_verifiable": "not used outside North America",
 }
 CURRENCIES = {"au": "AUD", "nz": "NZD", "uk": "GBP"}
+MAKER_PRACTICE = "the maker's usual coding, not fixed by a standard"
 OPTIONS_FITTED = "not confirmed"
 OPTIONS_FITTED_BUILD_DATA = "not confirmed; get_factory_build_data can confirm"
 
