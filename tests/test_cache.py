@@ -73,6 +73,21 @@ async def test_ttl_expiry_and_per_value_ttl() -> None:
     assert fetched == ["hit", "miss", "miss", "hit"]
 
 
+async def test_a_cached_answer_says_how_many_whole_minutes_old_it_is() -> None:
+    clock = Clock()
+    async with anyio.create_task_group() as tasks:
+        cache = SingleFlightCache(
+            Answer, tasks, max_entries=3, ttl_for=lambda _: 3600.0, monotonic=clock, wall_clock=clock
+        )
+        paid = await cache.get("a", answer("hit"))
+        assert cache.minutes_old(paid) is None  # the call that paid is not "from the cache"
+        assert cache.minutes_old(await cache.get("a", answer("hit"))) == 0
+        clock.now += 299  # 4 min 59 s
+        assert cache.minutes_old(await cache.get("a", answer("hit"))) == 4
+        clock.now += 1
+        assert cache.minutes_old(await cache.get("a", answer("hit"))) == 5
+
+
 async def test_lru_bound() -> None:
     async with make_cache(Clock(), max_entries=2) as cache:
         for key in ("a", "b", "a", "c"):  # touching "a" makes "b" the least recently used
@@ -158,7 +173,7 @@ async def test_asking_for_more_is_never_served_from_less(fake: fa.FakeAutoGrab, 
         await client.call_tool("lookup_vin", {"vin": fa.EXTENDED, "prefer_more_results": True})
         await client.call_tool("lookup_vin", {"vin": fa.EXTENDED, "region": "nz"})
     assert wider.structured_content["registration_record"]["make_code"] == "VOLKS"
-    assert "from_cache_fetched_at" in narrower.structured_content
+    assert "cached_minutes_ago" in narrower.structured_content
     assert "registration_record" not in narrower.structured_content
     assert "registration_record_disagrees" not in narrower.structured_content
     assert len(fake.calls(fa.EXTENDED)) == 4  # plain, extended, more candidates, other region

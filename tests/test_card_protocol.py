@@ -68,7 +68,7 @@ async def test_the_cards_pick_is_answered_from_the_lookup_already_made(
         wrong = await client.call_tool("choose_vehicle", {**asked, "choice": "7"})
     answer = picked.structured_content or {}
     assert answer["status"] == "user_confirmed" and answer["vehicle"]["badge"] == "Trendline"
-    assert "from_cache_fetched_at" in answer
+    assert "cached_minutes_ago" in answer
     assert (none.structured_content or {})["status"] == "no_match"
     assert wrong.is_error and "choice is '7'" in wrong.content[0].text  # type: ignore[union-attr]
     assert len(fake.calls(fa.CANDIDATES)) == 1

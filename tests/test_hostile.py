@@ -144,7 +144,7 @@ async def test_a_billed_answer_survives_junk_headers(
         first = await lookup(client, vin)
         again = await lookup(client, vin)
     assert not first.is_error and first.structured_content["status"] == "matched"
-    assert "from_cache_fetched_at" in again.structured_content
+    assert "cached_minutes_ago" in again.structured_content
     assert len(fake.calls(vin)) == 1  # today: an internal error, and the billed answer thrown away
 
 
@@ -346,7 +346,7 @@ async def test_cancel_then_retry_costs_one_billed_request(fake: fa.FakeAutoGrab,
         await anyio.sleep(0.8)
         fake.latency = 0
         again = await lookup(client, fa.POLO)
-    assert not again.is_error and "from_cache_fetched_at" in again.structured_content
+    assert not again.is_error and "cached_minutes_ago" in again.structured_content
     assert len(fake.calls(fa.POLO)) == 1  # today: 2 billed requests
 
 
@@ -387,7 +387,7 @@ async def test_numbers_that_do_not_fit_are_dropped(fake: fa.FakeAutoGrab, settin
     assert vehicle["available_options"]["list_prices"] == {"Sunroof": None, "Towbar": None, "Paint": 1200}
     assert data["write_off"]["incidents"] == [{"category": "Statutory"}]
     assert "candidates" not in data  # entries that are not vehicles are skipped
-    assert "from_cache_fetched_at" in again.structured_content
+    assert "cached_minutes_ago" in again.structured_content
     assert len(fake.calls(vin)) == 1
 
 

@@ -93,7 +93,7 @@ async def test_stateless_mode_serves_plain_json_without_sessions(fake: fa.FakeAu
             raw = await plain.post(f"{url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
     assert {t.name for t in tools.tools} == {"lookup_vin", "lookup_registration", "get_factory_build_data"}
     assert not first.is_error and not second.is_error and not build.is_error
-    assert "from_cache_fetched_at" in second.structured_content
+    assert "cached_minutes_ago" in second.structured_content
     assert len(fake.calls(fa.POLO)) == 1
     assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
     assert "mcp-session-id" not in raw.headers

@@ -150,9 +150,9 @@ async def test_a_plate_and_a_vin_of_one_vehicle_cost_one_call_each(fake: fa.Fake
         by_vin = [await client.call_tool("lookup_vin", {"vin": fa.RICH}) for _ in range(2)]
         other_state = await client.call_tool("lookup_registration", {"plate": "REG4SUCCESS", "state": "NSW"})
     assert len(fake.calls("REG4SUCCESS")) == 2 and len(fake.calls(fa.RICH)) == 1  # VIC, NSW; the VIN once
-    assert "from_cache_fetched_at" not in (by_plate[0].structured_content or {})
-    assert "from_cache_fetched_at" in (by_plate[1].structured_content or {})
-    assert "from_cache_fetched_at" not in (by_vin[0].structured_content or {})  # not served from the plate's entry
+    assert "cached_minutes_ago" not in (by_plate[0].structured_content or {})
+    assert "cached_minutes_ago" in (by_plate[1].structured_content or {})
+    assert "cached_minutes_ago" not in (by_vin[0].structured_content or {})  # not served from the plate's entry
     assert "plate" not in (by_vin[0].structured_content or {})
     assert (other_state.structured_content or {})["state"] == "NSW"
 
@@ -201,7 +201,7 @@ def test_the_command_line_plate_command(fake: fa.FakeAutoGrab) -> None:
     refused = subprocess.run(
         [sys.executable, "-m", "vin_mcp", "plate", "ABC123", "--json"], env=env, capture_output=True, text=True
     )
-    assert done.returncode == 0 and done.stdout.startswith("Plate REG4SUCCESS VIC (AU): matched")
+    assert done.returncode == 0 and done.stdout.startswith("Plate REG4SUCCESS VIC (AU), VIN WVWZZZ1KZKU000001: matched")
     assert "vin-mcp build-data takes it" in done.stdout  # the tool's name said as the command
     assert refused.returncode == 2 and json.loads(refused.stdout)["error"] == "InvalidArgumentError"
 
@@ -241,7 +241,7 @@ async def test_a_plain_lookup_from_an_extended_ones_cache_is_a_plain_answer() ->
     assert "Mention the difference" in wide["confidence"]["advice"] and wide["registration_record_disagrees"]
     assert "registration_record" not in narrow and "registration_record_disagrees" not in narrow
     assert "Mention the difference" not in narrow["confidence"]["advice"]
-    assert "Test data" in narrow["note"] and "from_cache_fetched_at" in narrow
+    assert "Test data" in narrow["note"] and "cached_minutes_ago" in narrow
     assert calls == 1
 
 

@@ -78,7 +78,7 @@ async def test_a_forged_answer_is_a_miss_paid_for_and_logged_once(
             rich, polo = await fresh.lookup(fa.RICH), await fresh.lookup(fa.POLO)
     for answer in (rich, polo):
         assert answer.vehicle is not None and "IGNORE" not in answer.confidence.advice
-        assert answer.from_cache_fetched_at is None  # not served from the forgery: paid again
+        assert answer.cached_minutes_ago is None  # not served from the forgery: paid again
     assert len(fake.calls(fa.RICH)) == 2 and len(fake.calls(fa.POLO)) == 2
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "did not write" in warnings[0]

@@ -124,6 +124,12 @@ class SingleFlightCache(Generic[M]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def minutes_old(self, cached: Cached[M]) -> int | None:
+        """How old a cached answer is, in whole minutes; None for the call that paid for it."""
+        if not cached.from_cache:
+            return None
+        return max(0, int((self._wall_clock() - cached.fetched_at) // 60))
+
     def entry_bytes(self, key: Hashable) -> int | None:
         entry = self._entries.get(key)
         return None if entry is None else len(entry[2])

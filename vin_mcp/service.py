@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
@@ -20,7 +19,7 @@ from vin_mcp.answers.lookup import lookup_answer, lookup_facts, without_record
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
 from vin_mcp.answers.wording import not_covered_make, not_covered_year
 from vin_mcp.autograb.lookup_request import LookupRequest
-from vin_mcp.cache import Cached, M, SingleFlightCache
+from vin_mcp.cache import SingleFlightCache
 from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.identifiers import Search, VinSearch
@@ -130,7 +129,7 @@ class VinService:
 
             cached = await self.lookups.get(key, fetch)
             facts = cached.value
-        facts.from_cache_fetched_at = _fetched_at(cached)
+        facts.cached_minutes_ago = self.lookups.minutes_old(cached)
         return facts
 
     async def settled(self, request: LookupRequest, choice: str) -> LookupAnswer:
@@ -152,7 +151,7 @@ class VinService:
             options = ", ".join(question.values()) if question else "none: nothing to settle"
             raise InvalidArgumentError(f"choice is {choice[:10]!r}; this lookup takes {options}.")
         answer = settle(facts, question, choice)
-        answer.from_cache_fetched_at = _fetched_at(found)
+        answer.cached_minutes_ago = self.lookups.minutes_old(found)
         return answer
 
     async def build_data(
@@ -187,7 +186,7 @@ class VinService:
         answer = build_data_answer(
             decode, chosen_region, cached.value, search=(search or "").strip() or None, limit=limit, offset=offset
         )
-        answer.from_cache_fetched_at = _fetched_at(cached)
+        answer.cached_minutes_ago = self.builds.minutes_old(cached)
         return answer
 
     async def guarded(self, call: Awaitable[T]) -> T:
@@ -275,13 +274,6 @@ def _not_covered(decode: VinDecode) -> str | None:
     if decode.model_years and decode.model_years[0] < BUILD_DATA_FIRST_YEAR:
         return not_covered_year(decode.model_years[0], BUILD_DATA_FIRST_YEAR)
     return None
-
-
-def _fetched_at(cached: Cached[M]) -> str | None:
-    """When a cached answer was fetched (UTC); None for the call that paid for it."""
-    if not cached.from_cache:
-        return None
-    return datetime.fromtimestamp(cached.fetched_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @asynccontextmanager

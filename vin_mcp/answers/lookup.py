@@ -25,6 +25,7 @@ from vin_mcp.answers.models import (
 )
 from vin_mcp.answers.render import candidate_line
 from vin_mcp.answers.wording import (
+    BUILD_DATA_TAKES,
     CURRENCIES,
     EXTENDED_MISSING_NOTE,
     NOTED_ADVICE,
@@ -33,7 +34,6 @@ from vin_mcp.answers.wording import (
     TEST_DATA_NOTE,
     WRITE_OFF_ADVICE,
     advice,
-    build_data_takes,
     finding_sentence,
     no_vin_given,
     record_disagreement,
@@ -43,6 +43,10 @@ from vin_mcp.errors import InvalidVinError
 from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
+
+# Not said behind a miss: "no_match" is the status itself, and the registry text and the VIN's maker are both in
+# the answer, side by side.
+_NOT_SAID_IN_A_MISS = frozenset({"no_match", "registry_vs_vin", "registry_as_vin"})
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def lookup_facts(search: Search, region: str, response: SearchResponse, *, exten
         extended=extended,
         test_data=response.test_data,
         offline=False,
-        from_cache_fetched_at=None,
+        cached_minutes_ago=None,
     )
 
 
@@ -130,10 +134,12 @@ def lookup_answer(facts: LookupFacts, reply: Reply | None = None) -> LookupAnswe
         unconfirmed_vehicle=unconfirmed,
         candidates=candidates,
         confidence=Confidence(
-            level=assessment.level,
+            level=None if status == "no_match" else assessment.level,
             autograb=autograb,
             reasons=[
-                finding_sentence(finding, facts.search.noun()) for finding in (*assessment.findings, *reasons_before)
+                finding_sentence(finding, facts.search.noun())
+                for finding in (*assessment.findings, *reasons_before)
+                if status != "no_match" or finding.code not in _NOT_SAID_IN_A_MISS
             ],
             advice=_advice(assessment, facts, noted=bool(disagrees)),
         ),
@@ -145,9 +151,13 @@ def lookup_answer(facts: LookupFacts, reply: Reply | None = None) -> LookupAnswe
         write_off=facts.write_off,
         registration_record=facts.record,
         registration_record_disagrees=disagrees,
-        vin_decode=None if sure or decode is None else VinFacts.from_decode(decode),
+        vin_decode=None
+        if sure or decode is None
+        else VinFacts.brief(decode)
+        if status == "no_match"
+        else VinFacts.from_decode(decode),
         note=_note(facts),
-        from_cache_fetched_at=facts.from_cache_fetched_at,
+        cached_minutes_ago=facts.cached_minutes_ago,
     )
 
 
@@ -181,7 +191,7 @@ def _advice(assessment: confidence.Assessment, facts: LookupFacts, *, noted: boo
     if facts.write_off is not None and facts.write_off.incidents:
         sentences.append(WRITE_OFF_ADVICE)
     if facts.search.searched_vin is None:  # the VIN is AutoGrab's to give: say it, or that it gave none
-        sentences.append(build_data_takes(facts.vin) if facts.vin else no_vin_given(facts.search.noun()))
+        sentences.append(BUILD_DATA_TAKES if facts.vin else no_vin_given(facts.search.noun()))
     return " ".join(sentences)
 
 

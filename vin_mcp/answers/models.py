@@ -116,8 +116,9 @@ ConfidenceLevel = Literal["high", "medium", "low", "none"]
 
 
 class Confidence(Compact):
-    level: ConfidenceLevel = Field(
-        description="high: safe to state; medium/low: confirm with the user first; none: no vehicle found."
+    # Absent behind a miss: status "no_match" says it.
+    level: ConfidenceLevel | None = Field(
+        None, description="high: safe to state; medium/low: confirm with the user first; none: VIN decode only."
     )
     autograb: str | None = Field(None, description="AutoGrab's own rating of its match.")
     reasons: list[str] = Field(default_factory=list)
@@ -161,9 +162,11 @@ class VinFacts(Compact):
 
     manufacturer: str | None = None
     country: str | None = None
-    check_digit: str
+    check_digit: str | None = None
     expected_check_digit: str | None = Field(None, description="Only when the check digit is wrong.")
-    model_years: list[int] = Field(default_factory=list, description="Absent: the VIN encodes no model year.")
+    model_years: list[int] = Field(
+        default_factory=list, description="Absent: the VIN encodes none (or, behind a miss, not shown)."
+    )
     model_years_basis: str | None = Field(None, description="Set when only the maker's own practice gives them.")
 
     @classmethod
@@ -177,6 +180,18 @@ class VinFacts(Compact):
             # Outside North America no standard fixes position 10: the years are the maker's practice, weaker
             # evidence (and not checked against a match), so the answer says so beside them.
             model_years_basis=MAKER_PRACTICE if decode.model_years and not decode.north_american else None,
+        )
+
+    @classmethod
+    def brief(cls, decode: VinDecode) -> VinFacts:
+        """Behind a miss: who made the vehicle (to set beside the registry text or what the user says), the
+        check digit only when it says the VIN was mistyped, and model years only where a standard fixes them."""
+        full = cls.from_decode(decode)
+        return cls(
+            manufacturer=full.manufacturer,
+            check_digit=full.check_digit if decode.check_digit == "invalid" else None,
+            expected_check_digit=full.expected_check_digit,
+            model_years=full.model_years if decode.north_american else [],
         )
 
 
@@ -208,7 +223,7 @@ class LookupAnswer(Compact):
     )
     vin_decode: VinFacts | None = Field(None, description="What the VIN itself says; absent behind a sure match.")
     note: str | None = None
-    from_cache_fetched_at: str | None = Field(None, description="Served from cache (not billed again), fetched then.")
+    cached_minutes_ago: int | None = Field(None, description="Served from cache, not billed again.")
 
     @property
     def match(self) -> Vehicle | None:
@@ -233,7 +248,7 @@ class LookupFacts(BaseModel):
     extended: bool = False  # the registration record was asked for
     test_data: bool = False  # served by vin-mcp's own fake of the API
     offline: bool = False  # no API key: only the VIN decode
-    from_cache_fetched_at: str | None = None  # set on the way out of the cache, never stored
+    cached_minutes_ago: int | None = None  # set on the way out of the cache, never stored
 
 
 class BuildFacts(Compact):
@@ -263,7 +278,7 @@ class BuildDataAnswer(Compact):
     codes: list[str] = Field(default_factory=list, description="'code: description', this page only.")
     next_offset: int | None = Field(None, description="Pass as offset to see the next page.")
     note: str | None = None
-    from_cache_fetched_at: str | None = Field(None, description="Served from cache (not billed again), fetched then.")
+    cached_minutes_ago: int | None = Field(None, description="Served from cache, not billed again.")
 
 
 def year_of(raw: str | None) -> int | None:

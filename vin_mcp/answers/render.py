@@ -32,9 +32,15 @@ def render_lookup(answer: LookupAnswer) -> str:
     said = rating is None or any(rating in reason for reason in confidence.reasons)
     autograb = "" if said else f" (AutoGrab: {rating})"
     searched = (
-        f"VIN {answer.vin}" if answer.plate is None else " ".join(p for p in ("Plate", answer.plate, answer.state) if p)
+        f"VIN {answer.vin}"
+        if answer.plate is None
+        else " ".join(p for p in ("Plate", answer.plate, answer.state) if p)
+        + (f" ({answer.region.upper()}), VIN {answer.vin}" if answer.vin else f" ({answer.region.upper()})")
     )
-    head = f"{searched} ({answer.region.upper()}): {_STATUS_LINES[answer.status]}, confidence {confidence.level}"
+    # A miss has no confidence to state: "NO MATCH" says it.
+    level = "" if answer.status == "no_match" else f", confidence {confidence.level}"
+    where = f" ({answer.region.upper()})" if answer.plate is None else ""
+    head = f"{searched}{where}: {_STATUS_LINES[answer.status]}{_cached(answer.cached_minutes_ago)}{level}"
     lines = [f"{head}{autograb}. {' '.join(confidence.reasons)}".rstrip()]
     lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
@@ -68,38 +74,42 @@ def render_lookup(answer: LookupAnswer) -> str:
         lines.append(f"VIN decode: {render_decode(answer.vin_decode)}")
     if answer.note:
         lines.append(f"Note: {answer.note}")
-    if answer.from_cache_fetched_at:
-        lines.append(f"(From cache, fetched {answer.from_cache_fetched_at}; not billed again.)")
     return "\n".join(lines)
 
 
+def _cached(minutes: int | None) -> str:
+    return "" if minutes is None else f" (cached {minutes} min ago, not billed)"
+
+
 def render_decode(facts: VinFacts) -> str:
-    """What the VIN itself says."""
-    check = f"check digit {facts.check_digit}"
-    if facts.expected_check_digit:
-        check += f" (expected {facts.expected_check_digit})"
+    """What the VIN itself says (behind a miss, without the check digit unless it is wrong)."""
+    # A brief decode (behind a miss) has no check digit and names no country.
+    country = facts.country or ("an unknown country" if facts.check_digit else None)
+    parts = [f"{facts.manufacturer}, built in {country}" if country else f"{facts.manufacturer}"]
+    if facts.check_digit:
+        expected = f" (expected {facts.expected_check_digit})" if facts.expected_check_digit else ""
+        parts.append(f"check digit {facts.check_digit}{expected}")
     if facts.model_years:
         year = f"model year {' or '.join(str(y) for y in facts.model_years)}"
-        if facts.model_years_basis:
-            year += f" ({facts.model_years_basis})"
-    else:
-        year = "no model year encoded"
-    return f"{facts.manufacturer}, built in {facts.country or 'an unknown country'}; {check}; {year}."
+        parts.append(f"{year} ({facts.model_years_basis})" if facts.model_years_basis else year)
+    elif facts.check_digit:
+        parts.append("no model year encoded")
+    return "; ".join(parts) + "."
 
 
 def render_build_data(answer: BuildDataAnswer) -> str:
     if answer.status != "found":
-        return f"VIN {answer.vin} ({answer.region.upper()}): no factory build data. {answer.note or ''}".rstrip()
+        head = f"VIN {answer.vin} ({answer.region.upper()}): no factory build data{_cached(answer.cached_minutes_ago)}."
+        return f"{head} {answer.note or ''}".rstrip()
     vehicle = quote(" ".join(p for p in (answer.make, answer.model) if p)) if answer.make or answer.model else "vehicle"
     built = f", built {quote(answer.build_date)}" if answer.build_date else ""
     lines = [
-        f"VIN {answer.vin} ({answer.region.upper()}): {vehicle}{built}; {answer.total_codes} factory option codes."
+        f"VIN {answer.vin} ({answer.region.upper()}){_cached(answer.cached_minutes_ago)}: {vehicle}{built}; "
+        f"{answer.total_codes} factory option codes."
     ]
     lines.extend(quote(code) for code in answer.codes)
     if answer.note:
         lines.append(answer.note)
-    if answer.from_cache_fetched_at:
-        lines.append(f"(From cache, fetched {answer.from_cache_fetched_at}; not billed again.)")
     return "\n".join(lines)
 
 

@@ -21,11 +21,8 @@ ADVICE: dict[Advice, str] = {
         "Several vehicles fit: show the candidates and ask the user which one matches "
         "(badge, engine or body) before answering."
     ),
-    "no_match": "Tell the user plainly that no vehicle was found and ask them to {recheck}; do not guess a vehicle.",
-    "no_match_registry": (
-        "Tell the user plainly that no vehicle was matched. The registry text may be passed on as the registry's "
-        "own unverified description, never as the identified vehicle; ask them to {recheck_short}."
-    ),
+    "no_match": "Say no vehicle matched; the user should {recheck}.",
+    "no_match_registry": "Say no vehicle matched; the user should {recheck_short}.",
     "offline": (
         "Only the VIN decode is available: say which facts come from the VIN itself and that the exact vehicle "
         "is unknown."
@@ -35,10 +32,7 @@ ADVICE: dict[Advice, str] = {
         "The user confirmed this vehicle, but the VIN contradicts it: say so, and ask them to re-check the VIN "
         "(registration papers or windscreen plate) before relying on it."
     ),
-    "none_fit": (
-        "Tell the user plainly that none of the listed vehicles fits; ask them to {recheck} and the region; do not "
-        "guess a vehicle."
-    ),
+    "none_fit": "Say none of the listed vehicles fits; ask the user to {recheck_short} and the region.",
     "user_rejected": ("The user says this is not their vehicle: do not present it; ask them to {recheck}."),
 }
 # Who disagrees with an unconfirmed match (confidence.SOURCES), in the advice's words.
@@ -81,8 +75,8 @@ def advice(assessment: Assessment, noun: str = "VIN") -> str:
     return text
 
 
-def build_data_takes(vin: str) -> str:
-    return f"The vehicle's VIN is {vin}: get_factory_build_data takes it."
+# The VIN itself is in the answer (its "vin", and the text's first line).
+BUILD_DATA_TAKES = "get_factory_build_data takes its VIN."
 
 
 def no_vin_given(noun: str) -> str:

@@ -228,7 +228,7 @@ def result_cells(row: Row) -> dict[str, str]:
     incidents = answer.write_off.incidents if answer.write_off else []
     return {
         "status": answer.status,
-        "confidence": answer.confidence.level,
+        "confidence": answer.confidence.level or "none",
         "vin_found": answer.vin or "",
         "year": str(vehicle.year or "") if vehicle else "",
         "make": (vehicle.make or "") if vehicle else "",
@@ -290,7 +290,7 @@ def summary(rows: list[Row], settings: Settings, *, interrupted: bool) -> None:
     need = statuses["unconfirmed"] + statuses["candidates"]
     failed = statuses["error"] + statuses["skipped"]
     # Rows naming one vehicle share one answer; it was paid for by this run unless it came from the cache.
-    paid = len({id(row.answer) for row in rows if row.answer is not None and row.answer.from_cache_fetched_at is None})
+    paid = len({id(row.answer) for row in rows if row.answer is not None and row.answer.cached_minutes_ago is None})
     said = (
         f"vin-mcp: {len(rows)} rows: {statuses['matched'] + statuses['user_confirmed']} matched, {need} need "
         f"confirmation, {statuses['no_match']} no match, {failed} failed; {paid} paid lookups"
