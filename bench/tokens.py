@@ -7,6 +7,8 @@ against the body a pass-through server would hand the model, the API's JSON serv
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,18 +16,12 @@ import httpx
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
-from bench.bare_server import server as bare_server
-from bench.common import Row, compact_json, settings_for, text_of, tokens
+from bench.common import Row, compact_json, env_for, settings_for, text_of, tokens
+from bench.pipe import PROTOCOL, Pipe
+from bench.throughput import http_process
 from tests import fake_autograb as fa
 from vin_mcp.mcp_server.server import INSTRUCTIONS, create_server
-from vin_mcp.mcp_server.tools import (
-    BUILD_DATA_DESCRIPTION,
-    LOOKUP_DESCRIPTION,
-    PLATE_DESCRIPTION,
-    get_factory_build_data,
-    lookup_registration,
-    lookup_vin,
-)
+from vin_mcp.mcp_server.tools import BUILD_DATA_DESCRIPTION, LOOKUP_DESCRIPTION, PLATE_DESCRIPTION
 from vin_mcp.settings import Settings
 
 # What a model is given of each tool; clients send neither the output schema nor the annotations.
@@ -40,6 +36,7 @@ class Kind:
     tool: str
     arguments: dict[str, Any]
     yardstick: bool = False  # the issue's target and the facts check apply to this one
+    miss: bool = False  # a miss: at most MISS_TEXT / MISS_STRUCTURED tokens
 
 
 KINDS = [
@@ -49,57 +46,84 @@ KINDS = [
     Kind("candidates (3 vehicles)", "lookup_vin", {"vin": fa.CANDIDATES, "prefer_more_results": True}),
     Kind("written off twice", "lookup_vin", {"vin": fa.WRITTEN_OFF}),
     Kind("registration record", "lookup_vin", {"vin": fa.EXTENDED, "include_extended_data": True}),
-    Kind("no match, registry text", "lookup_vin", {"vin": fa.NO_MATCH_NULL}),
+    Kind("no match, registry text", "lookup_vin", {"vin": fa.NO_MATCH_NULL}, miss=True),
+    Kind("no match", "lookup_vin", {"vin": fa.NO_MATCH_BARE}, miss=True),
+    Kind("plate, no match, registry text", "lookup_registration", {"plate": "REG4NOMATCH", "state": "WA"}),
     Kind("build data, first page (300 codes)", "get_factory_build_data", {"vin": fa.BUILD}),
     Kind("build data, none for this VIN", "get_factory_build_data", {"vin": fa.BUILD_UNSUPPORTED}),
 ]
 
 
+MISS_TEXT, MISS_STRUCTURED = 60, 70
+
+
 def raw_path(kind: Kind) -> str:
     """The API request the answer condenses (the same VIN and options, fetched directly)."""
+    if kind.tool == "lookup_registration":
+        return f"/v2/vehicles/registrations/{kind.arguments['plate']}?state={kind.arguments['state']}"
     vin = kind.arguments["vin"]
     query = "?features=additional_upstream_data" if kind.arguments.get("include_extended_data") else ""
     suffix = "/build-data" if kind.tool == "get_factory_build_data" else ""
     return f"/v2/vehicles/vins/{vin}{suffix}{query}"
 
 
-async def tool_tokens(server: MCPServer[Any]) -> tuple[int, int]:
-    """(what an LLM is sent of the tools, the whole tools/list result as it crosses the wire)."""
+def llm_view(listed: dict[str, Any]) -> int:
+    """What a model is sent of the tools: name, description and input schema, compact."""
+    return tokens(compact_json([{key: tool[key] for key in LLM_VIEW if key in tool} for tool in listed["tools"]]))
+
+
+def stdio_tools(module: str, env: dict[str, str]) -> dict[str, Any]:
+    """The tools/list result exactly as the server wrote it on stdout."""
+    with Pipe([sys.executable, "-m", module], env) as pipe:
+        return pipe.request("tools/list")
+
+
+def http_tools(env: dict[str, str]) -> dict[str, Any]:
+    """The tools/list result exactly as the server sent it over streamable HTTP (stateless, JSON answers)."""
+    command = [sys.executable, "-m", "vin_mcp", "--transport", "http", "--port", "0", "--stateless"]
+    with http_process(command, env, "listening on") as url:
+        headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": PROTOCOL}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        response = httpx.post(url, json=body, headers=headers, timeout=10)
+    text = response.text
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        text = next(line[5:] for line in text.splitlines() if line.startswith("data:"))
+    result: dict[str, Any] = json.loads(text)["result"]
+    return result
+
+
+async def in_memory_tools(server: MCPServer[Any]) -> dict[str, Any]:
+    """tools/list through the SDK's client in memory: its models add draft-protocol fields."""
     async with Client(server) as client:
         listed = await client.list_tools()
     # exclude_unset: only what the server sent, not the defaults the client's models fill in.
-    wire = listed.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    view = [{key: tool[key] for key in LLM_VIEW if key in tool} for tool in wire["tools"]]
-    return tokens(compact_json(view)), tokens(compact_json(wire))
-
-
-def sdk_default_server() -> MCPServer[Any]:
-    """The same tools registered the plain way: the schemas the SDK publishes by default."""
-    server: MCPServer[Any] = MCPServer("vin-mcp-sdk-default", instructions=INSTRUCTIONS)
-    server.add_tool(lookup_vin, description=LOOKUP_DESCRIPTION)
-    server.add_tool(lookup_registration, description=PLATE_DESCRIPTION)
-    server.add_tool(get_factory_build_data, description=BUILD_DATA_DESCRIPTION)
-    return server
+    dumped: dict[str, Any] = listed.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return dumped
 
 
 async def measure_tokens(fake: fa.FakeAutoGrab) -> list[Row]:
-    llm, wire = await tool_tokens(create_server(Settings()))
-    bare_llm, bare_wire = await tool_tokens(bare_server)
-    default_llm, default_wire = await tool_tokens(sdk_default_server())
+    env = env_for(fake)
+    ours = stdio_tools("vin_mcp", env)
+    bare = stdio_tools("bench.bare_server", env)
+    default = stdio_tools("bench.sdk_default_server", env)
+    over_http = tokens(compact_json(http_tools(env)))
+    in_memory = tokens(compact_json(await in_memory_tools(create_server(Settings()))))
+    llm, wire = llm_view(ours), tokens(compact_json(ours))
     rows = [
         Row(
             "tools as an LLM is sent them (name, description, input schema), tokens",
             f"{llm}",
-            f"bare echo server {bare_llm}; same tools, SDK-default schemas {default_llm}",
+            f"bare echo server {llm_view(bare)}; same tools, SDK-default schemas {llm_view(default)}",
             "≤ 420 (three tools)",
             llm <= 420,
         ),
         Row(
-            "tools/list result on the wire, tokens",
-            f"{wire}",
-            f"bare echo server {bare_wire}; same tools, SDK-default schemas {default_wire}",
+            "tools/list result on the wire, tokens: stdio / streamable HTTP",
+            f"{wire} / {over_http} (the SDK's client in memory re-serialises it as {in_memory})",
+            f"bare echo server {tokens(compact_json(bare))}; same tools, SDK-default schemas "
+            f"{tokens(compact_json(default))} (stdio)",
             "≤ 1,150 (three tools, each naming the card)",
-            wire <= 1_150,
+            max(wire, over_http) <= 1_150,
         ),
     ]
     descriptions = tokens(" ".join((LOOKUP_DESCRIPTION, PLATE_DESCRIPTION, BUILD_DATA_DESCRIPTION)))
@@ -113,7 +137,8 @@ async def measure_tokens(fake: fa.FakeAutoGrab) -> list[Row]:
         )
     )
     rows.extend(await answer_rows(fake))
-    rows.append(await paging_row(fake))
+    rows.append(await cache_note_row(fake))
+    rows.extend(await paging_rows(fake))
     return rows
 
 
@@ -141,34 +166,82 @@ async def answer_rows(fake: fa.FakeAutoGrab) -> list[Row]:
                     text <= 0.55 * raw and structured <= 0.75 * raw and text_kept == structured_kept == facts,
                 )
             )
+        elif kind.miss:
+            rows.append(
+                Row(
+                    f"answer tokens: {kind.name}",
+                    figures,
+                    f"raw API JSON, compact {raw}",
+                    f"text ≤ {MISS_TEXT}, structured ≤ {MISS_STRUCTURED}",
+                    text <= MISS_TEXT and structured <= MISS_STRUCTURED,
+                )
+            )
         else:
             rows.append(Row(f"answer tokens: {kind.name}", figures, f"raw API JSON, compact {raw}", "—", None))
     return rows
 
 
-async def paging_row(fake: fa.FakeAutoGrab) -> Row:
+async def cache_note_row(fake: fa.FakeAutoGrab) -> Row:
+    """What an answer served from the cache adds to the same answer paid for."""
+    fake.reset()
+    async with Client(create_server(settings_for(fake))) as client:
+        paid = await client.call_tool("lookup_vin", {"vin": fa.RICH})
+        cached = await client.call_tool("lookup_vin", {"vin": fa.RICH})
+    text = tokens(text_of(cached)) - tokens(text_of(paid))
+    structured = tokens(compact_json(cached.structured_content)) - tokens(compact_json(paid.structured_content))
+    return Row(
+        "answer served from the cache: tokens over the same answer paid for",
+        f"text +{text}; structuredContent +{structured}",
+        f"the paid answer: text {tokens(text_of(paid))}, structuredContent "
+        f"{tokens(compact_json(paid.structured_content))}",
+        "≤ +8 each",
+        text <= 8 and structured <= 8,
+    )
+
+
+async def paging_rows(fake: fa.FakeAutoGrab) -> list[Row]:
+    """The default first page, then every code by following the answers' own notes (offset and limit)."""
     fake.reset()
     async with httpx.AsyncClient(base_url=fake.url, headers={"ApiKey": fa.API_KEY}) as http:
-        raw_build = tokens(compact_json((await http.get(f"/v2/vehicles/vins/{fa.BUILD}/build-data")).json()))
+        raw_body = (await http.get(f"/v2/vehicles/vins/{fa.BUILD}/build-data")).json()
+    raw = tokens(compact_json(raw_body))
     fake.reset()
     async with Client(create_server(settings_for(fake))) as client:
         build = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD})
-        pages, next_offset = 1, (build.structured_content or {}).get("next_offset")
-        while next_offset is not None:
-            page = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "offset": next_offset})
-            pages, next_offset = pages + 1, (page.structured_content or {}).get("next_offset")
+        pages, data = [build], build.structured_content or {}
+        while (offset := data.get("next_offset")) is not None:
+            rest = data["total_codes"] - offset
+            page = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "offset": offset, "limit": rest})
+            pages.append(page)
+            data = page.structured_content or {}
         searched = await client.call_tool("get_factory_build_data", {"vin": fa.BUILD, "search": "sunroof"})
     billed = len(fake.calls(fa.BUILD))
     first_page = tokens(text_of(build))
     total_codes = (build.structured_content or {})["total_codes"]
     search_hits = len((searched.structured_content or {}).get("codes", []))
-    return Row(
-        f"get_factory_build_data default answer, tokens ({total_codes} codes)",
-        f"{first_page}; all codes in {pages} calls, {billed} billed; search 'sunroof': 1 call, {search_hits} codes",
-        f"raw API JSON, compact {raw_build} (1 call)",
-        "≤ 1,500",
-        first_page <= 1500,
-    )
+    all_text = sum(tokens(text_of(page)) for page in pages)
+    all_structured = sum(tokens(compact_json(page.structured_content)) for page in pages)
+    features = raw_body["vehicle"]["features"]
+    floor = tokens("\n".join(f"{f['code']} {f['value']}" for f in features))
+    return [
+        Row(
+            f"get_factory_build_data default answer, tokens ({total_codes} codes)",
+            f"{first_page} ({len((build.structured_content or {})['codes'])} codes); search 'sunroof': 1 call, "
+            f"{search_hits} codes",
+            f"raw API JSON, compact {raw} (1 call)",
+            "≤ 1,500",
+            first_page <= 1500,
+        ),
+        Row(
+            f"all {total_codes} build codes, following the answers' notes",
+            f"{len(pages)} calls, {billed} billed: text {all_text} ({all_text / raw:.0%} of raw), "
+            f"structuredContent {all_structured} ({all_structured / raw:.0%})",
+            f"raw API JSON {raw}; the codes and descriptions alone, one per line, unquoted: {floor} "
+            f"({floor / raw:.0%})",
+            "≤ 60 % of raw in ≤ 2 calls",
+            len(pages) <= 2 and max(all_text, all_structured) <= 0.6 * raw,
+        ),
+    ]
 
 
 def facts_kept(raw: dict[str, Any], answer: str) -> tuple[int, int]:

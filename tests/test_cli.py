@@ -230,7 +230,7 @@ def test_the_command_line_speaks_in_commands(
     monkeypatch.setenv("AUTOGRAB_API_KEY", fa.API_KEY)
     monkeypatch.setenv("AUTOGRAB_BASE_URL", fake.url)
     _, out, _ = run(capsys, "build-data", fa.BUILD, "--limit", "5")
-    assert "run again with --offset 5 for more, or narrow with --search." in out
+    assert "the other 295: run again with --offset 5 --limit 295; or narrow with --search." in out
     _, out, _ = run(capsys, "build-data", fa.BUILD_UNSUPPORTED)
     assert "vin-mcp lookup (a separate, billed search)" in out
     _, _, err = run(capsys, "lookup", fa.FAULTS["401"])

@@ -357,10 +357,11 @@ async def test_build_data_paging_and_search(fake: fa.FakeAutoGrab, settings: Set
     data = first.structured_content
     assert data is not None
     assert data["build_date"] == "2019-03-19" and data["make"] == "VOLKSWAGEN"
-    assert data["total_codes"] == 300 and len(data["codes"]) == 40
+    assert data["total_codes"] == 300 and len(data["codes"]) == 100
     assert data["codes"][:2] == ["0A2: 4 doors", "0EG: Dual-clutch transmission DSG DQ200"]
-    assert data["next_offset"] == 40
-    assert "offset=40" in text(first)
+    assert data["next_offset"] == 100
+    # The rest fits in one more call, and the note says how.
+    assert "the other 200: offset=100, limit=200; or narrow with search." in text(first)
     assert second.structured_content["codes"][0] == "026: Adaptive cruise control variant 38"
     assert second.structured_content["next_offset"] == 50
     assert found.structured_content["matching_codes"] == 1
@@ -413,7 +414,7 @@ async def test_repeat_lookup_is_served_from_cache(fake: fa.FakeAutoGrab, setting
         second = await lookup(client, fa.POLO.lower())
     assert "cached_minutes_ago" not in first.structured_content
     assert second.structured_content["cached_minutes_ago"] == 0
-    assert text(second).startswith(f"VIN {fa.POLO} (AU): matched (cached 0 min ago, not billed), confidence high")
+    assert text(second).startswith(f"VIN {fa.POLO} (AU): matched (cached 0 min ago; free), confidence high")
     assert len(fake.calls()) == 1
 
 
@@ -443,8 +444,8 @@ async def test_concurrent_identical_lookups_cost_one_call(fake: fa.FakeAutoGrab,
             "region is 'mars'; use au, nz or uk (any letter case), or leave it out for the server's default.",
         ),
         ("lookup_vin", {"vin": fa.POLO, "prefer_more_results": "maybe"}, "'prefer_more_results' cannot be 'maybe'"),
-        ("get_factory_build_data", {"vin": fa.BUILD, "limit": 500}, "limit is 500; use 1 to 200."),
-        ("get_factory_build_data", {"vin": fa.BUILD, "limit": "ten"}, "use a whole number from 1 to 200."),
+        ("get_factory_build_data", {"vin": fa.BUILD, "limit": 500}, "limit is 500; use 1 to 300."),
+        ("get_factory_build_data", {"vin": fa.BUILD, "limit": "ten"}, "use a whole number from 1 to 300."),
         ("get_factory_build_data", {"vin": fa.BUILD, "offset": -1}, "offset is -1; use 0 or more."),
     ],
 )

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from vin_mcp.answers.build_data import build_data_answer, build_facts
+from vin_mcp.answers.build_data import (
+    DEFAULT_BUILD_CODES_LIMIT,
+    MAX_BUILD_CODES_LIMIT,
+    build_data_answer,
+    build_facts,
+)
 from vin_mcp.answers.choice import question_for, settle
 from vin_mcp.answers.lookup import lookup_answer, lookup_facts, without_record
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
@@ -37,8 +42,6 @@ REGION_PATTERN = "^([Aa][Uu]|[Nn][Zz]|[Uu][Kk])?$"
 REGION_ADVICE = (
     f"use {', '.join(REGIONS[:-1])} or {REGIONS[-1]} (any letter case), or leave it out for the server's default"
 )
-DEFAULT_BUILD_CODES_LIMIT = 40
-MAX_BUILD_CODES_LIMIT = 200
 # A miss is billed too, but the vehicle may be registered soon after: keep it briefly.
 NO_MATCH_TTL_SECONDS = 600.0
 # The most one cached entry can weigh, given the payload caps in ``autograb.payloads``: every capped field full

@@ -7,6 +7,11 @@ from vin_mcp.answers.wording import NO_BUILD_DATA_NOTE, TEST_DATA_NOTE, page_not
 from vin_mcp.autograb.payloads import BuildDataResponse
 from vin_mcp.vin.rules import VinDecode
 
+# A first page of about 1,100 tokens answers most questions (search answers the rest); the whole list of a
+# typical vehicle then takes one more call.
+DEFAULT_BUILD_CODES_LIMIT = 100
+MAX_BUILD_CODES_LIMIT = 300
+
 
 def build_facts(response: BuildDataResponse) -> BuildFacts:
     """The build data worth keeping: codes as "code: description" lines, cleaned once at parse."""
@@ -55,6 +60,7 @@ def build_data_answer(
         next_offset=next_offset,
         sent=facts.codes_sent,
         kept=len(codes),
+        max_limit=MAX_BUILD_CODES_LIMIT,
     )
     return BuildDataAnswer(
         status="found",

@@ -78,7 +78,8 @@ def render_lookup(answer: LookupAnswer) -> str:
 
 
 def _cached(minutes: int | None) -> str:
-    return "" if minutes is None else f" (cached {minutes} min ago, not billed)"
+    """An answer from the cache was not billed again: "free"."""
+    return "" if minutes is None else f" (cached {minutes} min ago; free)"
 
 
 def render_decode(facts: VinFacts) -> str:

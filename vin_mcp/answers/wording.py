@@ -176,7 +176,15 @@ def not_covered_year(year: int, first_year: int) -> str:
 
 
 def page_note(
-    *, search: str | None, offset: int, shown: int, matching: int, next_offset: int | None, sent: int, kept: int
+    *,
+    search: str | None,
+    offset: int,
+    shown: int,
+    matching: int,
+    next_offset: int | None,
+    sent: int,
+    kept: int,
+    max_limit: int,
 ) -> str:
     """Where a page of build codes stands, and how to get the rest."""
     if not shown:
@@ -187,11 +195,13 @@ def page_note(
         )
     else:
         note = f"Codes {offset + 1}-{offset + shown} of {matching}" + (f" matching {search!r}" if search else "")
-        note += (
-            f"; call again with offset={next_offset} for more, or narrow with search."
-            if next_offset is not None
-            else "; that is all."
-        )
+        if next_offset is None:
+            note += "; that is all."
+        else:
+            # Says the limit that fetches the rest in one more call when one call can hold it.
+            rest = matching - next_offset
+            more = f"the other {rest}" if rest <= max_limit else "more"
+            note += f"; {more}: offset={next_offset}, limit={min(rest, max_limit)}; or narrow with search."
     if sent > kept:
         note += f" AutoGrab sent {sent} codes; only the first {kept} are kept."
     return note

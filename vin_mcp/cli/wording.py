@@ -14,7 +14,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bget_factory_build_data\b", "vin-mcp build-data"),
         (r"\blookup_vin\b", "vin-mcp lookup"),
         (r"\blookup_registration\b", "vin-mcp plate"),
-        (r"call again with offset=(\d+)", r"run again with --offset \1"),
+        (r": offset=(\d+), limit=(\d+);", r": run again with --offset \1 --limit \2;"),
         (r"\b[Cc]all again\b", "Run the command again"),
         (r"\bthen call again with it\b", "then run the command again with it"),
         (r"narrow with search", "narrow with --search"),

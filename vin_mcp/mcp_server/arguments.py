@@ -6,7 +6,7 @@ import json
 
 from pydantic import ValidationError
 
-from vin_mcp.service import REGION_ADVICE
+from vin_mcp.service import MAX_BUILD_CODES_LIMIT, REGION_ADVICE
 
 # What each argument takes, as the assistant should be told.
 ACCEPTS: dict[str, str] = {
@@ -18,7 +18,7 @@ ACCEPTS: dict[str, str] = {
     "prefer_more_results": "use true or false",
     "reference_id": "use text of at most 100 characters, or leave it out",
     "search": "use text of at most 100 characters, or leave it out",
-    "limit": "use a whole number from 1 to 200",
+    "limit": f"use a whole number from 1 to {MAX_BUILD_CODES_LIMIT}",
     "offset": "use a whole number, 0 or more (the answer's next_offset)",
 }
 
