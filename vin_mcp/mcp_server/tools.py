@@ -14,13 +14,14 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from vin_mcp.answers.build_data import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.answers.lookup import lookup_answer
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 from vin_mcp.answers.render import render_build_data, render_lookup
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
 from vin_mcp.mcp_server.card import APP_ONLY_META, CARD_META
-from vin_mcp.service import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT, REGION_PATTERN, VinService
+from vin_mcp.service import REGION_PATTERN, VinService
 from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch, search_for
 
 logger = logging.getLogger(__name__)
