@@ -41,10 +41,11 @@ class Sizes:
     calls: int
     http_calls: int
     http_workers: int
+    redaction_rounds: int
 
 
-QUICK = Sizes(cold_starts=3, calls=30, http_calls=100, http_workers=4)
-FULL = Sizes(cold_starts=15, calls=300, http_calls=2000, http_workers=8)
+QUICK = Sizes(cold_starts=3, calls=30, http_calls=100, http_workers=4, redaction_rounds=5)
+FULL = Sizes(cold_starts=15, calls=300, http_calls=2000, http_workers=8, redaction_rounds=40)
 
 
 @dataclass

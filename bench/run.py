@@ -27,6 +27,7 @@ from bench.common import (
 )
 from bench.latency import measure_call_overhead
 from bench.memory import measure_cache
+from bench.redaction import measure_redaction
 from bench.shared import measure_shared_cache
 from bench.throughput import measure_http_throughput
 from bench.tokens import measure_tokens
@@ -62,6 +63,7 @@ def main() -> None:
             lambda: anyio.run(measure_call_overhead, fake, sizes),
             lambda: anyio.run(_one, measure_http_throughput(fake, sizes)),
             lambda: anyio.run(measure_cache, fake, sizes),
+            lambda: [anyio.run(measure_redaction, fake, sizes.redaction_rounds)],
             lambda: anyio.run(measure_shared_cache, fake, sizes),
             lambda: [measure_slowloris(fake, sizes)],
             lambda: anyio.run(_one, measure_session_flood(fake, sizes)),

@@ -68,6 +68,25 @@ def test_every_form_is_redacted() -> None:
     assert repr(redactor) == "Redactor(active=True)" and Redactor([None]).text(ODD_KEY) == ODD_KEY
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "Zq8mK2xP9wL4vN7bT1cR6yH3jF5gD0sA",  # every letter and digit: the quick check finds runs everywhere
+        'pass"word\\with-escapes',  # JSON escapes these: looked for by walking every string
+        "short7",  # shorter than a leading part: removed whole
+    ],
+)
+def test_a_result_is_searched_once_and_walked_only_when_a_piece_is_in_it(secret: str) -> None:
+    redactor = Redactor([secret])
+    clean: Any = {"content": [{"type": "text", "text": "Volkswagen Golf Highline"}], "structuredContent": {"a": 1}}
+    assert redactor.scrub(clean) == clean
+    for leaked in (secret, secret[:8], secret[2:14], secret.upper()):
+        if len(leaked) < min(8, len(secret)):
+            continue
+        result = redactor.scrub({"structuredContent": {"deep": [{"x": f"a {leaked} b"}]}})
+        assert secret[:8].lower() not in json.dumps(result).lower(), leaked
+
+
 def test_log_records_are_redacted_before_any_handler_writes_them() -> None:
     record = logging.LogRecord(
         "httpcore.http11", logging.DEBUG, __file__, 1, "headers=%r", ([(b"X-Echo", b"?")],), None
