@@ -48,13 +48,13 @@ async def test_published_schemas_still_refuse_what_the_server_refuses() -> None:
             jsonschema.validate(bad, lookup)
     bad_builds: list[dict[str, object]] = [
         {"vin": "X", "limit": 0},
-        {"vin": "X", "limit": 201},
+        {"vin": "X", "limit": 301},
         {"vin": "X", "offset": -1},
     ]
     for bad in bad_builds:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, build)
-    assert build["properties"]["limit"]["default"] == 40
+    assert build["properties"]["limit"]["default"] == 100
     for answer_schema in (tools["lookup_vin"].output_schema, tools["get_factory_build_data"].output_schema):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"status": "guessed", "vin": "X", "region": "au"}, answer_schema or {})

@@ -10,7 +10,7 @@ same for every kind of search (VIN or plate).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vin_mcp.answers import confidence, registry
 from vin_mcp.answers.models import (
@@ -38,11 +38,13 @@ from vin_mcp.answers.wording import (
     no_vin_given,
     record_disagreement,
 )
-from vin_mcp.autograb.payloads import SearchResponse, VendorVehicle
 from vin_mcp.errors import InvalidVinError
 from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
+
+if TYPE_CHECKING:  # the vendor's models are loaded by the first paid call, not at start
+    from vin_mcp.autograb.payloads import SearchResponse, VendorVehicle
 
 # Not said behind a miss: "no_match" is the status itself, and the registry text and the VIN's maker are both in
 # the answer, side by side.

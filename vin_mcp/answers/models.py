@@ -6,14 +6,16 @@ conversation that lists the tools. Fields that would be null are left out of the
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
 from vin_mcp.answers.wording import CHECK_DIGIT_WORDS, MAKER_PRACTICE, write_off_summary
-from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
 from vin_mcp.vin.identifiers import Search
 from vin_mcp.vin.rules import VinDecode
+
+if TYPE_CHECKING:  # the vendor's models are loaded by the first paid call, not at start
+    from vin_mcp.autograb.payloads import VendorIncident, VendorOption, VendorVehicle, VendorWriteoff
 
 
 def _whole(value: float) -> float | int:

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 from vin_mcp.settings import EnvSettings
 
@@ -22,7 +21,7 @@ def _names(value: Any) -> Any:
     return value
 
 
-Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_names)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
 
 
 class HttpSettings(EnvSettings):

@@ -3,6 +3,7 @@
 No ``from __future__ import annotations`` here: the SDK reads these signatures at runtime.
 """
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -12,7 +13,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from vin_mcp.answers.build_data import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.answers.lookup import lookup_answer
@@ -231,28 +232,32 @@ def build_tools() -> list[Tool]:
     """The tools, as the SDK builds them (``schema.CompactToolSchemas`` shrinks what tools/list publishes)."""
     # Each names the vehicle card (MCP Apps); only a client that renders apps loads it.
     return [
-        Tool.from_function(
+        _answering(
+            LookupAnswer,
             lookup_vin,
             title="Look up a VIN",
             description=LOOKUP_DESCRIPTION,
             annotations=READ_ONLY_REMOTE,
             meta=CARD_META,
         ),
-        Tool.from_function(
+        _answering(
+            LookupAnswer,
             lookup_registration,
             title="Look up a number plate",
             description=PLATE_DESCRIPTION,
             annotations=READ_ONLY_REMOTE,
             meta=CARD_META,
         ),
-        Tool.from_function(
+        _answering(
+            BuildDataAnswer,
             get_factory_build_data,
             title="Factory build data for a VIN",
             description=BUILD_DATA_DESCRIPTION,
             annotations=READ_ONLY_REMOTE,
             meta=CARD_META,
         ),
-        Tool.from_function(
+        _answering(
+            LookupAnswer,
             choose_vehicle,
             title="Pick the vehicle (vehicle card)",
             description="The person's pick on the vehicle card; answered from the lookup already made.",
@@ -260,3 +265,16 @@ def build_tools() -> list[Tool]:
             meta=APP_ONLY_META,
         ),
     ]
+
+
+def _answering(model: type[BaseModel], fn: Callable[..., Any], **details: Any) -> Tool:
+    """A tool whose structured answers are ``model`` dumped: its schema is published, derived once per model, and
+    the SDK does not validate each answer against it again (every answer is built as that model, validated then)."""
+    tool = Tool.from_function(fn, structured_output=False, **details)
+    tool.fn_metadata.output_schema = _output_schema(model)
+    return tool
+
+
+@functools.cache
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
