@@ -19,6 +19,7 @@ import anyio
 
 from bench.attacks import measure_hostile_bodies, measure_session_flood, measure_slowloris
 from bench.batch import measure_batch
+from bench.client import measure_search
 from bench.cold_start import measure_cold_start
 from bench.common import (
     FULL,
@@ -60,6 +61,7 @@ def main() -> None:
             lambda: anyio.run(measure_tokens, fake),
             lambda: anyio.run(_one, measure_upstream_calls(fake)),
             lambda: [measure_cold_start(fake, sizes)],
+            lambda: [anyio.run(measure_search, fake, sizes.calls)],
             lambda: anyio.run(measure_call_overhead, fake, sizes),
             lambda: anyio.run(_one, measure_http_throughput(fake, sizes)),
             lambda: anyio.run(measure_cache, fake, sizes),
