@@ -79,7 +79,7 @@ def main() -> None:
     finally:
         fake.stop()
     print_table(rows, args.quick)
-    missed = [row.metric for row in rows if row.met is False and not row.timed]
+    missed = [row.metric for row in rows if row.met is False and not row.timed and not row.open_target]
     if missed:
         # Token counts and upstream calls do not depend on the machine: missing one is a regression.
         print(f"\nMissed (not timing-dependent): {'; '.join(missed)}", file=sys.stderr)

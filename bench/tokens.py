@@ -240,6 +240,8 @@ async def paging_rows(fake: fa.FakeAutoGrab) -> list[Row]:
             f"({floor / raw:.0%})",
             "≤ 60 % of raw in ≤ 2 calls",
             len(pages) <= 2 and max(all_text, all_structured) <= 0.6 * raw,
+            # Below the floor beside it only by dropping codes or descriptions: an open target, not a regression.
+            open_target=True,
         ),
     ]
 
