@@ -31,6 +31,8 @@ HOST = Path(__file__).parent / "card_host.html"
 SHOTS = ROOT / "build" / "screenshots"
 # The README shows these; VIN_MCP_UPDATE_SCREENSHOTS=1 copies them to docs/screenshots/.
 README_SHOTS = {"rich_match", "written_off", "candidates", "build_data_page", "plate_sure", "written_off_dark_360px"}
+# Read at import: the tests' own fixture clears every VIN_MCP_ variable before a test runs.
+UPDATE_SHOTS = os.environ.get("VIN_MCP_UPDATE_SCREENSHOTS") == "1"
 TOOL_ERROR = "Error executing tool lookup_vin: "
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
@@ -85,7 +87,7 @@ def shot(page: Any, name: str) -> None:
     height = app_frame(page).evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
     page.set_viewport_size({"width": page.viewport_size["width"], "height": max(200, min(int(height) + 4, 1600))})
     page.locator("#app").screenshot(path=str(SHOTS / f"{name}.png"))
-    if name in README_SHOTS and os.environ.get("VIN_MCP_UPDATE_SCREENSHOTS") == "1":
+    if name in README_SHOTS and UPDATE_SHOTS:
         shutil.copyfile(SHOTS / f"{name}.png", ROOT / "docs" / "screenshots" / f"{name}.png")
 
 
@@ -120,6 +122,16 @@ def test_every_lookup_kind_renders_with_a_badge_that_cannot_be_mistaken(page: An
     for reason in answer["structuredContent"]["confidence"].get("reasons", []):
         assert card.get_by_text(reason, exact=True).count() == 1
     shot(page, name)
+
+
+def test_a_miss_shows_the_brief_decode_as_it_is_and_a_plate_the_vin_given(page: Any) -> None:
+    card = show(page, result_of("no_match"), CASES["no_match"][1])
+    decode = card.locator("dl.facts").last.inner_text()
+    assert "Volkswagen" in decode and "Model year" not in decode  # left out behind a miss, not "not encoded"
+    card = show(page, result_of("plate_vin_only"), CASES["plate_vin_only"][1])
+    assert "Plate REG4VINONLY TAS · AU · VIN WVWZZZ1KZKU000021" in card.locator("p.muted").first.inner_text()
+    offline = show(page, result_of("offline"), CASES["offline"][1])
+    assert "Model year" in offline.locator("dl.facts").last.inner_text()  # a full decode still says it
 
 
 def test_a_write_off_shows_a_banner_with_each_incident(page: Any) -> None:
