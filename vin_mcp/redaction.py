@@ -63,7 +63,6 @@ class Redactor:
         self.active = bool(forms)
         # One search over a whole result finds whether any piece of a secret is in it at all (almost never). Every
         # span removed (a leading 8, or any 12 in a row) holds one of the form's ANY_GRAM-aligned pieces.
-        # Pieces of ANY_GRAM (6) characters, each at a multiple of 6 in its form, will do: a run of 12 holds one.
         aligned = {
             form[start : start + ANY_GRAM]
             for form in self._forms

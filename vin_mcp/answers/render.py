@@ -31,16 +31,14 @@ def render_lookup(answer: LookupAnswer) -> str:
     # A reason that already quotes AutoGrab's rating says it better than the heading would.
     said = rating is None or any(rating in reason for reason in confidence.reasons)
     autograb = "" if said else f" (AutoGrab: {rating})"
-    searched = (
-        f"VIN {answer.vin}"
-        if answer.plate is None
-        else " ".join(p for p in ("Plate", answer.plate, answer.state) if p)
-        + (f" ({answer.region.upper()}), VIN {answer.vin}" if answer.vin else f" ({answer.region.upper()})")
-    )
+    region = f"({answer.region.upper()})"
+    searched = f"VIN {answer.vin} {region}"
+    if answer.plate is not None:  # a plate's answer also names the VIN AutoGrab gave for it
+        searched = " ".join(p for p in ("Plate", answer.plate, answer.state, region) if p)
+        searched += f", VIN {answer.vin}" if answer.vin else ""
     # A miss has no confidence to state: "NO MATCH" says it.
     level = "" if answer.status == "no_match" else f", confidence {confidence.level}"
-    where = f" ({answer.region.upper()})" if answer.plate is None else ""
-    head = f"{searched}{where}: {_STATUS_LINES[answer.status]}{_cached(answer.cached_minutes_ago)}{level}"
+    head = f"{searched}: {_STATUS_LINES[answer.status]}{_cached(answer.cached_minutes_ago)}{level}"
     lines = [f"{head}{autograb}. {' '.join(confidence.reasons)}".rstrip()]
     lines.append(f"Advice: {confidence.advice}")
     if answer.vehicle:
