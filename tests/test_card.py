@@ -180,6 +180,13 @@ def test_without_server_tools_a_pick_is_sent_as_a_message(page: Any) -> None:
     assert not [m for m in page.evaluate("window.messages") if m.get("method") == "tools/call"]
 
 
+def test_a_message_the_host_refuses_is_said_so_on_the_card(page: Any) -> None:
+    card = show(page, result_of("candidates"), CASES["candidates"][1], serverTools=False, refuseMessages=True)
+    card.get_by_role("button", name="None of these").click()
+    card.get_by_text("The host did not take the message: tell the assistant yourself.").wait_for()
+    assert card.locator("[data-role=sent]").count() == 1
+
+
 def test_build_data_is_a_searchable_paged_table_with_the_build_date(page: Any) -> None:
     first = result_of("build_data_page")
     card = show(page, first, CASES["build_data_page"][1])
