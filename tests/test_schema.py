@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 from tests.conftest import connect
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer
 from vin_mcp.mcp_server.schema import compact_schema
+from vin_mcp.mcp_server.tools import OUTPUT_SCHEMAS
 from vin_mcp.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"
+# Read at import: the tests' fixture clears VIN_MCP_ variables.
+UPDATE = os.environ.get("VIN_MCP_UPDATE_GOLDEN") == "1"
 
 
 async def published() -> dict[str, Any]:
@@ -97,3 +101,13 @@ def test_build_answer_schema_compacts_too() -> None:
     small = compact_schema(BuildDataAnswer.model_json_schema(), output=True)
     assert small["properties"]["codes"] == {"items": {"type": "string"}, "type": "array"}
     assert "description" not in json.dumps(small)
+
+
+def test_shipped_output_schemas_are_the_answer_models_own() -> None:
+    """The server publishes output schemas from a file, so that starting it builds no answer model; the file must
+    say what the models say. Regenerate with VIN_MCP_UPDATE_GOLDEN=1."""
+    derived = {model.__name__: model.model_json_schema() for model in (LookupAnswer, BuildDataAnswer)}
+    if UPDATE:
+        OUTPUT_SCHEMAS.write_text(json.dumps(derived, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    assert json.loads(OUTPUT_SCHEMAS.read_text()) == derived
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -41,3 +42,18 @@ async def test_stdio_server_without_key_decodes_offline() -> None:
         result = await client.call_tool("lookup_vin", {"vin": "1HGCM82633A004352"})
     assert not result.is_error
     assert result.structured_content["status"] == "vin_decode_only"
+
+
+def test_starting_the_server_builds_no_answer_model() -> None:
+    """Answer models are built on their first use (the first tool call), not while the server starts."""
+    code = (
+        "from vin_mcp.settings import Settings\n"
+        "from vin_mcp.mcp_server.server import create_server\n"
+        "from vin_mcp.answers import models\n"
+        "create_server(Settings())\n"
+        "built = [name for name in ('LookupAnswer', 'BuildDataAnswer', 'LookupFacts', 'Vehicle')\n"
+        "         if getattr(models, name).__pydantic_complete__]\n"
+        "print(built)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.strip() == "[]"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from vin_mcp.answers.wording import CHECK_DIGIT_WORDS, MAKER_PRACTICE, write_off_summary
 from vin_mcp.vin.identifiers import Search
@@ -28,6 +28,8 @@ Quantity = Annotated[float, PlainSerializer(_whole, when_used="json")]
 
 class Compact(BaseModel):
     """An answer part: dumped for the client without nulls or empty lists."""
+
+    model_config = ConfigDict(defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """JSON for the client, without nulls or empty lists (they cost tokens and say nothing)."""
@@ -236,6 +238,8 @@ class LookupAnswer(Compact):
 class LookupFacts(BaseModel):
     """What a lookup found, condensed and cleaned once: what the cache keeps, and what every answer to the lookup
     is shaped from (``answers.lookup``), the person's pick among the vehicles included, without a second search."""
+
+    model_config = ConfigDict(defer_build=True)
 
     search: Search
     region: str

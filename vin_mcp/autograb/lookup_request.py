@@ -10,7 +10,7 @@ from vin_mcp.vin.identifiers import Search
 class LookupRequest(BaseModel):
     """A lookup's arguments: what to search by (a VIN or a plate, already checked) and how."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     search: Search
     region: str | None = None  # None: the server's AUTOGRAB_REGION

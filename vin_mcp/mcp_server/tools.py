@@ -4,8 +4,10 @@ No ``from __future__ import annotations`` here: the SDK reads these signatures a
 """
 
 import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -70,6 +72,8 @@ LOOSE_OUTPUT_PROPERTIES = frozenset(
         "codes",
     }
 )
+# Regenerate after changing an answer model: VIN_MCP_UPDATE_GOLDEN=1 python -m pytest tests/test_schema.py
+OUTPUT_SCHEMAS = Path(__file__).with_name("output_schemas.json")
 # Destructive and idempotent hints mean nothing for a read-only tool (MCP spec), so they are not sent.
 READ_ONLY_REMOTE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
@@ -268,13 +272,16 @@ def build_tools() -> list[Tool]:
 
 
 def _answering(model: type[BaseModel], fn: Callable[..., Any], **details: Any) -> Tool:
-    """A tool whose structured answers are ``model`` dumped: its schema is published, derived once per model, and
+    """A tool whose structured answers are ``model`` dumped: its schema is published from ``OUTPUT_SCHEMAS``, and
     the SDK does not validate each answer against it again (every answer is built as that model, validated then)."""
     tool = Tool.from_function(fn, structured_output=False, **details)
-    tool.fn_metadata.output_schema = _output_schema(model)
+    tool.fn_metadata.output_schema = shipped_output_schemas()[model.__name__]
     return tool
 
 
 @functools.cache
-def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema()
+def shipped_output_schemas() -> dict[str, dict[str, Any]]:
+    """The answer models' JSON schemas as shipped: deriving them at start would build every answer model (the
+    models defer that to their first use). tests/test_schema.py keeps the file equal to the models."""
+    schemas: dict[str, dict[str, Any]] = json.loads(OUTPUT_SCHEMAS.read_bytes())
+    return schemas

@@ -25,7 +25,7 @@ _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRST
 
 
 class VinSearch(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: Literal["vin"] = "vin"
     vin: str
@@ -53,7 +53,7 @@ class VinSearch(BaseModel):
 
 
 class PlateSearch(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: Literal["plate"] = "plate"
     plate: str

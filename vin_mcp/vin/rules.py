@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vin_mcp.errors import InvalidVinError
 from vin_mcp.vin.makes import WMI_CORRECTIONS, YEAR_AT_POSITION_10
@@ -48,6 +48,8 @@ CheckDigitStatus = Literal["valid", "invalid", "not_verifiable"]
 
 class VinDecode(BaseModel):
     """What the VIN itself says, without any paid lookup."""
+
+    model_config = ConfigDict(defer_build=True)
 
     vin: str = Field(description="Normalised 17-character VIN.")
     wmi: str = Field(description="World manufacturer identifier (positions 1-3).")
