@@ -110,4 +110,3 @@ def test_shipped_output_schemas_are_the_answer_models_own() -> None:
     if UPDATE:
         OUTPUT_SCHEMAS.write_text(json.dumps(derived, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     assert json.loads(OUTPUT_SCHEMAS.read_text()) == derived
-
