@@ -11,10 +11,14 @@ import os
 import signal
 import sys
 
+from typing import Any, cast
+
 import anyio
+from mcp.server.stdio import stdio_server
 
 from vin_mcp.mcp_server.server import VinMcpServer
 from vin_mcp.mcp_server.shutdown import wind_down
+from vin_mcp.mcp_server.stdio_pipes import pipe_streams
 
 # What the SDK's writer task is given to put the last answers on stdout.
 FLUSH_SECONDS = 0.2
@@ -27,7 +31,15 @@ def serve_stdio(server: VinMcpServer, shutdown_seconds: float) -> None:
 async def _serve(server: VinMcpServer, shutdown_seconds: float) -> None:
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_on_sigterm, server, shutdown_seconds)
-        await server.run_stdio_async()
+        with pipe_streams() as pipes:
+            if pipes is None:
+                await server.run_stdio_async()
+            else:
+                # The SDK's run_stdio_async with our streams; it offers no public way to pass them in.
+                stdin, stdout = (cast(anyio.AsyncFile[Any], stream) for stream in pipes)
+                async with stdio_server(stdin, stdout) as (read_stream, write_stream):
+                    lowlevel = server._lowlevel_server
+                    await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
         tasks.cancel_scope.cancel()
 
 
