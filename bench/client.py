@@ -11,6 +11,7 @@ from tests import fake_autograb as fa
 from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.autograb.config import AutoGrabConfig
 from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.transport import Transports
 from vin_mcp.vin.identifiers import VinSearch
 
 
@@ -19,7 +20,7 @@ async def measure_search(fake: fa.FakeAutoGrab, rounds: int) -> Row:
     request = LookupRequest(search=VinSearch.parse(fa.POLO), region="au")
     url = f"{fake.url}/v2/vehicles/vins/{fa.POLO}"
     searches, gets = [], []
-    async with httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout)) as ours, httpx.AsyncClient() as plain:
+    async with Transports() as ours, httpx.AsyncClient() as plain:
         client = AutoGrabClient(ours, AutoGrabConfig.from_settings(settings))
         for round_ in range(rounds + rounds // 10):
             started = time.perf_counter()

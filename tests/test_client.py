@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import formatdate
 
-import httpx
 import pytest
 
 from tests import fake_autograb as fa
@@ -18,6 +17,7 @@ from vin_mcp.autograb import constants
 from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.autograb.config import AutoGrabConfig
 from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.transport import Transports
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.anyio
 
 @asynccontextmanager
 async def autograb(settings: Settings) -> AsyncIterator[AutoGrabClient]:
-    async with httpx.AsyncClient(timeout=settings.timeout) as http:
+    async with Transports() as http:
         yield AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
 
 
@@ -235,7 +235,7 @@ async def test_retries_stop_at_the_budget(fake: fa.FakeAutoGrab) -> None:
         now[0] += constants.RETRY_BUDGET_SECONDS  # the first wait uses the whole budget
 
     vin = fa.FAULTS["503"]
-    async with httpx.AsyncClient(timeout=2) as http:
+    async with Transports() as http:
         api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)), sleep=sleep, monotonic=clock)
         with pytest.raises(ServiceUnavailableError):
             await api.search(LookupRequest(search=VinSearch(vin=vin), region="au"))

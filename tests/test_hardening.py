@@ -136,9 +136,10 @@ async def test_key_appears_nowhere_across_the_fault_matrix(
     from vin_mcp.autograb.client import AutoGrabClient
     from vin_mcp.autograb.config import AutoGrabConfig
     from vin_mcp.autograb.lookup_request import LookupRequest
+    from vin_mcp.autograb.transport import Transports
     from vin_mcp.vin.identifiers import VinSearch
 
-    async with __import__("httpx").AsyncClient(timeout=0.5) as http:
+    async with Transports() as http:
         api = AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
         outputs.append(repr(api))
         for vin in vins:

@@ -18,7 +18,6 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-import httpx
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
@@ -33,6 +32,7 @@ from vin_mcp.autograb.client import AutoGrabClient
 from vin_mcp.autograb.config import AutoGrabConfig
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.autograb.payloads import BUILD_CODES_LIMIT, BuildDataResponse, SearchResponse
+from vin_mcp.autograb.transport import Transports
 from vin_mcp.errors import RateLimitedError, UnexpectedResponseError, UpstreamTimeoutError
 from vin_mcp.service import MAX_BUILD_ENTRY_BYTES, MAX_LOOKUP_ENTRY_BYTES, open_service
 from vin_mcp.settings import Settings
@@ -64,7 +64,7 @@ class FakeTime:
 
 @asynccontextmanager
 async def autograb(settings: Settings, clock: FakeTime | None = None) -> AsyncIterator[AutoGrabClient]:
-    async with httpx.AsyncClient(timeout=settings.timeout) as http:
+    async with Transports() as http:
         if clock is None:
             yield AutoGrabClient(http, AutoGrabConfig.from_settings(settings))
         else:

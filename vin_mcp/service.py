@@ -230,21 +230,14 @@ class VinService:
         """The AutoGrab client, built (with its connection pool) on the first paid call: starting the server
         and answering ``initialize`` never wait for httpx, TLS contexts or certificates."""
         if self._client is None:
-            import httpx
-
-            from vin_mcp import __version__
             from vin_mcp.autograb.client import AutoGrabClient
             from vin_mcp.autograb.config import AutoGrabConfig
-            from vin_mcp.autograb.constants import USER_AGENT
             from vin_mcp.autograb.pacing import RateLimitPacer
+            from vin_mcp.autograb.transport import Transports
 
             # No await between the check and the assignment: concurrent first calls share one client (and its
             # rate-limit pacer).
-            http = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.settings.timeout),
-                headers={"User-Agent": f"{USER_AGENT}/{__version__}"},
-                follow_redirects=False,
-            )
+            http = Transports()
             self._resources.push_async_callback(http.aclose)
             config = AutoGrabConfig.from_settings(self.settings)
             self._client = AutoGrabClient(http, config, pacer=RateLimitPacer(shared=self.store))

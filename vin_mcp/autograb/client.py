@@ -30,11 +30,13 @@ from vin_mcp.autograb.constants import (
     RETRY_BUDGET_SECONDS,
     RETRYABLE_STATUSES,
     TEST_DATA_HEADER,
+    USER_AGENT,
 )
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.autograb.pacing import RateLimitPacer
 from vin_mcp.autograb.payloads import BuildDataResponse, SearchResponse
 from vin_mcp.autograb.routes import build_data_route, search_route
+from vin_mcp.autograb.transport import Transports
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -63,11 +65,11 @@ class _Reply:
 
 
 class AutoGrabClient:
-    """Calls AutoGrab through one shared ``httpx.AsyncClient``."""
+    """Calls AutoGrab through shared httpx transports (``transport``)."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Transports,
         config: AutoGrabConfig,
         *,
         sleep: Sleep = anyio.sleep,
@@ -76,6 +78,8 @@ class AutoGrabClient:
     ) -> None:
         self._http = http
         self._config = config
+        # Per attempt: httpx's are per connect, read or write; the attempt's own bound is in _send.
+        self._timeouts = httpx.Timeout(config.timeout).as_dict()
         self._sleep = sleep
         self._monotonic = monotonic
         self.pacer = pacer or RateLimitPacer(monotonic=monotonic, sleep=sleep)
@@ -125,9 +129,12 @@ class AutoGrabClient:
         """The answer's JSON object: retried, paced and bounded; anything else raises."""
         if self._config.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
+        base_url = self._config.base_url_for(region)
         # Encoded here, once: httpx merging a params dict into a URL costs a second URL parse per attempt.
-        url = f"{self._config.base_url_for(region)}{path}?{urlencode(params)}"
+        url = f"{base_url}{path}?{urlencode(params)}"
+        transport = self._http.for_base_url(base_url)
         headers = {
+            "User-Agent": USER_AGENT,
             "ApiKey": self._config.api_key.get_secret_value(),
             "Accept": "application/json",
             # Compressed bodies are decoded by hand under the size cap (body.py).
@@ -137,7 +144,7 @@ class AutoGrabClient:
         waits_left = [MAX_RATE_LIMIT_WAITS]
         failures = 0
         while True:
-            attempt = await self._attempt(url, headers, deadline, waits_left)
+            attempt = await self._attempt(transport, url, headers, deadline, waits_left)
             if isinstance(attempt, UpstreamError):  # could not connect: nothing reached the API, so retry
                 failures += 1
                 await self._backoff_or_raise(attempt, failures, deadline)
@@ -162,7 +169,12 @@ class AutoGrabClient:
             return _reply(status, body, TEST_DATA_HEADER in response_headers, len(raw))
 
     async def _attempt(
-        self, url: str, headers: dict[str, str], deadline: float, waits_left: list[int]
+        self,
+        transport: httpx.AsyncBaseTransport,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        waits_left: list[int],
     ) -> tuple[int, httpx.Headers, bytes] | UpstreamError:
         """One request in its turn of the rate-limit window; a failure to connect comes back, every other raises."""
         await self.pacer.sync()
@@ -171,7 +183,7 @@ class AutoGrabClient:
             if refusal is not None:
                 raise outcomes.rate_limited(refusal.wait)
             try:
-                result = await self._send(url, headers)
+                result = await self._send(transport, url, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 result = self._connect_failure(url, exc)  # backed off outside the turn
             except (httpx.TimeoutException, TimeoutError) as exc:
@@ -205,7 +217,9 @@ class AutoGrabClient:
             "(HTTPS_PROXY); this is not a 'no match'.",
         )
 
-    async def _send(self, url: str, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+    async def _send(
+        self, transport: httpx.AsyncBaseTransport, url: str, headers: dict[str, str]
+    ) -> tuple[int, httpx.Headers, bytes]:
         """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
         read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
         self.requests_sent += 1
@@ -217,14 +231,20 @@ class AutoGrabClient:
 
         try:
             with anyio.fail_after(self._config.timeout):
-                return await self._read(url, headers, trace)
+                return await self._read(
+                    transport,
+                    httpx.Request("GET", url, headers=headers, extensions={"trace": trace, "timeout": self._timeouts}),
+                )
         except TimeoutError:
             if not sending:  # still connecting: nothing reached the API, so it is safe to retry
                 raise httpx.ConnectTimeout(f"no connection within {self._config.timeout:g} s") from None
             raise
 
-    async def _read(self, url: str, headers: dict[str, str], trace: object) -> tuple[int, httpx.Headers, bytes]:
-        async with self._http.stream("GET", url, headers=headers, extensions={"trace": trace}) as response:
+    async def _read(
+        self, transport: httpx.AsyncBaseTransport, request: httpx.Request
+    ) -> tuple[int, httpx.Headers, bytes]:
+        response = await transport.handle_async_request(request)
+        try:
             declared = response.headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 raise _BodyTooLarge
@@ -236,6 +256,8 @@ class AutoGrabClient:
                     raise _BodyTooLarge
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks)
+        finally:
+            await response.aclose()
 
     async def _backoff_or_raise(self, error: UpstreamError, failures: int, deadline: float) -> None:
         delay = BACKOFF_BASE_SECONDS * 2 ** (failures - 1) * random.uniform(0.5, 1.5)

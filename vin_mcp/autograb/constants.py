@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vin_mcp import __version__
+
 # Two retries turn a passing 5xx or refused connection into a success without tripling the
 # bill or the wait; more rarely helps a service that is really down.
 MAX_RETRIES = 2
@@ -21,6 +23,6 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 # Bodies larger than this (real answers are a few KiB to tens of KiB) are decoded in a worker thread.
 OFF_LOOP_BYTES = 64 * 1024
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-USER_AGENT = "vin-mcp"
+USER_AGENT = f"vin-mcp/{__version__}"
 # Sent only by vin-mcp's own fake of the API when run for people to try (python -m tests.fake_autograb).
 TEST_DATA_HEADER = "X-Vin-Mcp-Test-Data"

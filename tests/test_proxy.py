@@ -1,0 +1,121 @@
+"""AutoGrab through the proxy the environment names (README, Troubleshooting): a real forward proxy on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests import fake_autograb as fa
+from tests.conftest import make_settings
+from vin_mcp import __version__
+from vin_mcp.autograb.client import AutoGrabClient
+from vin_mcp.autograb.config import AutoGrabConfig
+from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.transport import Transports, environment_proxy
+from vin_mcp.vin.identifiers import VinSearch
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+class ForwardProxy:
+    """A plain HTTP forward proxy: reads the absolute URL a client asks it for, fetches it, records the request."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                proxy.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                target = urlsplit(self.path)
+                upstream = http.client.HTTPConnection(target.hostname or "", target.port, timeout=10)
+                forwarded = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                upstream.request("GET", f"{target.path}?{target.query}", headers=forwarded)
+                answer = upstream.getresponse()
+                body = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                upstream.close()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    running = ForwardProxy()
+    yield running
+    running.stop()
+
+
+async def search_polo(fake: fa.FakeAutoGrab) -> str | None:
+    async with Transports() as http:
+        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)))
+        answer = await api.search(LookupRequest(search=VinSearch.parse(fa.POLO), region="au"))
+    return answer.vehicle.make if answer.vehicle else None
+
+
+@pytest.mark.anyio
+async def test_searches_go_through_the_proxy_the_environment_names(
+    fake: fa.FakeAutoGrab, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    assert await search_polo(fake) == "Volkswagen"
+    [(url, headers)] = proxy.seen
+    assert url == f"{fake.url}/v2/vehicles/vins/{fa.POLO}?region=au"
+    assert headers["user-agent"] == f"vin-mcp/{__version__}"
+    assert len(fake.calls(fa.POLO)) == 1  # and AutoGrab got it, key and all, through the proxy
+
+
+@pytest.mark.anyio
+async def test_no_proxy_sends_searches_direct(
+    fake: fa.FakeAutoGrab, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert await search_polo(fake) == "Volkswagen"
+    assert proxy.seen == []
+    assert len(fake.calls(fa.POLO)) == 1
+
+
+def test_environment_proxy_reads_the_variables_as_httpx_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    api = "https://api.autograb.com.au"
+    assert environment_proxy(api) is None
+    monkeypatch.setenv("ALL_PROXY", "http://all.example:8080")
+    assert environment_proxy(api) == "http://all.example:8080"
+    monkeypatch.setenv("HTTPS_PROXY", "corp.example:3128")  # no scheme: an HTTP proxy
+    assert environment_proxy(api) == "http://corp.example:3128"
+    assert environment_proxy("http://127.0.0.1:8765") == "http://all.example:8080"  # only HTTPS_PROXY is for https
+    monkeypatch.setenv("NO_PROXY", ".autograb.com.au")
+    assert environment_proxy(api) is None
