@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
-from vin_mcp.cache import SingleFlightCache
+from vin_mcp.cache import Cached, SingleFlightCache
 from vin_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -107,6 +107,30 @@ async def test_bounded_in_bytes_and_kept_as_compact_json() -> None:
         assert served is not None and served.value == Answer(v="f" * 20)
         served.value.v = "changed by one caller"
         assert cache.peek("f").value.v == "f" * 20  # type: ignore[union-attr]  # each caller gets a copy
+
+
+async def test_the_caller_that_paid_and_its_waiters_hold_separate_answers() -> None:
+    release = anyio.Event()
+
+    async def slow() -> Answer:
+        await release.wait()
+        return Answer(v="paid for")
+
+    got: list[Cached[Answer]] = []
+    async with make_cache(Clock()) as cache, anyio.create_task_group() as callers:
+        for _ in range(3):
+            callers.start_soon(lambda: _append(got, cache.get("k", slow)))
+        await anyio.wait_all_tasks_blocked()
+        release.set()
+    paid = [cached for cached in got if not cached.from_cache]
+    assert len(got) == 3 and len(paid) == 1
+    paid[0].value.v = "changed by the caller that paid"
+    assert [cached.value.v for cached in got if cached.from_cache] == ["paid for", "paid for"]
+    assert cache.peek("k").value.v == "paid for"  # type: ignore[union-attr]
+
+
+async def _append(into: list[Cached[Answer]], getting: Awaitable[Cached[Answer]]) -> None:
+    into.append(await getting)
 
 
 async def test_zero_ttl_keeps_nothing() -> None:

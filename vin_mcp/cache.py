@@ -78,12 +78,14 @@ class Cached(Generic[M]):
 
 
 @dataclass
-class _Flight:
+class _Flight(Generic[M]):
     done: anyio.Event = field(default_factory=anyio.Event)
     data: bytes | None = None
     fetched_at: float = 0.0
     error: Exception | None = None
-    paid: bool = False  # this process paid for it (not answered from the shared store)
+    # The answer as fetched when this process paid for it (None: from the shared store); handed to the caller
+    # that paid, while the others get copies.
+    value: M | None = None
 
 
 class SingleFlightCache(Generic[M]):
@@ -118,7 +120,7 @@ class SingleFlightCache(Generic[M]):
         self._monotonic = monotonic
         self._wall_clock = wall_clock
         self._entries: OrderedDict[Hashable, tuple[float, float, bytes]] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
+        self._flights: dict[Hashable, _Flight[M]] = {}
         self.bytes_used = 0
 
     def __len__(self) -> int:
@@ -170,17 +172,19 @@ class SingleFlightCache(Generic[M]):
         if flight.error is not None:
             raise flight.error
         assert flight.data is not None
-        from_cache = not (paid_here and flight.paid)
-        return Cached(self._model.model_validate_json(flight.data), flight.fetched_at, from_cache=from_cache)
+        if paid_here and flight.value is not None:
+            # Nothing else holds this object (the cache keeps bytes): no copy needed for the caller that paid.
+            return Cached(flight.value, flight.fetched_at, from_cache=False)
+        return Cached(self._model.model_validate_json(flight.data), flight.fetched_at, from_cache=True)
 
-    async def _fly(self, key: Hashable, fetch: Callable[[], Awaitable[M]], flight: _Flight) -> None:
+    async def _fly(self, key: Hashable, fetch: Callable[[], Awaitable[M]], flight: _Flight[M]) -> None:
         try:
             if self._shared is not None:
                 entry, value = await self._through_store(self._shared, _store_key(key), fetch)
             else:
                 value = await fetch()
                 entry = self._entry(value)
-            flight.data, flight.fetched_at, flight.paid = entry.data, entry.fetched_at, value is not None
+            flight.data, flight.fetched_at, flight.value = entry.data, entry.fetched_at, value
             self._store(key, value if value is not None else self._model.model_validate_json(entry.data), flight)
         except Exception as exc:  # shared with the waiting callers, who each raise it
             flight.error = exc
@@ -269,7 +273,7 @@ class SingleFlightCache(Generic[M]):
     def _entry(self, value: M) -> Entry:
         return Entry(self._wall_clock(), value.model_dump_json(exclude_defaults=True).encode())
 
-    def _store(self, key: Hashable, value: M, flight: _Flight) -> None:
+    def _store(self, key: Hashable, value: M, flight: _Flight[M]) -> None:
         ttl = self._ttl_for(value) - max(0.0, self._wall_clock() - flight.fetched_at)
         assert flight.data is not None
         if ttl <= 0 or not self._fits(flight.data):
