@@ -8,7 +8,7 @@ complete for every other client. Its one helper tool, ``choose_vehicle``, is for
 
 from __future__ import annotations
 
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from mcp.server.apps import Apps, ResourceCsp, client_supports_apps
@@ -21,7 +21,8 @@ APP_ONLY_META: dict[str, Any] = {"ui": {"resourceUri": CARD_URI, "visibility": [
 
 
 def card_html() -> str:
-    return (files("vin_mcp.mcp_server") / "app" / "vehicle_card.html").read_text(encoding="utf-8")
+    # Beside this module in every install (wheel, editable, bundle): read without importing importlib.resources.
+    return (Path(__file__).parent / "app" / "vehicle_card.html").read_text(encoding="utf-8")
 
 
 def card_extension() -> Apps:

@@ -223,7 +223,10 @@ def build_data_covers(vin_manufacturer: str | None) -> bool | None:
     families = families_of(vin_manufacturer)
     if not families:
         return None
-    return bool(families & _BUILD_DATA_FAMILIES)
+    return bool(families & _build_data_families())
 
 
-_BUILD_DATA_FAMILIES: frozenset[str] = frozenset().union(*(families_of(make) for make in BUILD_DATA_MAKES))
+@functools.cache
+def _build_data_families() -> frozenset[str]:
+    """Worked out on first use, not at every start."""
+    return frozenset().union(*(families_of(make) for make in BUILD_DATA_MAKES))
