@@ -16,9 +16,11 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from pydantic import SecretStr
 
 from tests import fake_autograb as fa
 from tests.conftest import connect, make_settings
+from vin_mcp.mcp_server.server import scrub_result
 from vin_mcp.redaction import REDACTED, RedactingFilter, Redactor
 
 ODD_KEY = "sec_T3st+Key/42=odd&chars_9f8e7d6c"
@@ -85,6 +87,22 @@ def test_a_result_is_searched_once_and_walked_only_when_a_piece_is_in_it(secret:
             continue
         result = redactor.scrub({"structuredContent": {"deep": [{"x": f"a {leaked} b"}]}})
         assert secret[:8].lower() not in json.dumps(result).lower(), leaked
+
+
+@pytest.mark.parametrize("secret", ["x", "text", "k3y"])
+def test_a_short_secret_is_removed_where_it_stands_alone_and_never_breaks_the_protocol(secret: str) -> None:
+    """A one-letter key once turned every "text" in a result into "te[redacted]t", and the client could not read
+    it. What the protocol itself defines stays, even when a secret equals it."""
+    redactor = Redactor([secret])
+    result: Any = {
+        "content": [{"type": "text", "text": f"Context: {secret} was sent; texts and k3ys stay."}],
+        "structuredContent": {"note": f"({secret})"},
+        "isError": False,
+    }
+    scrubbed = scrub_result(redactor, result)
+    assert scrubbed["content"][0]["type"] == "text"
+    assert scrubbed["content"][0]["text"] == f"Context: {REDACTED} was sent; texts and k3ys stay."
+    assert scrubbed["structuredContent"] == {"note": f"({REDACTED})"} and scrubbed["isError"] is False
 
 
 def test_log_records_are_redacted_before_any_handler_writes_them() -> None:
@@ -199,3 +217,12 @@ def test_stdio_server_debug_logs_never_carry_the_key(echo: fa.FakeAutoGrab, tmp_
     everything = json.dumps(replies) + stdout + stderr
     assert {1, 2, 3} <= set(replies) and replies[3]["result"]["isError"] is True
     assert "DEBUG" in stderr and leaks(everything) == [], everything[-2000:]
+
+
+@pytest.mark.anyio
+async def test_a_one_letter_api_key_still_gets_readable_answers(fake: fa.FakeAutoGrab) -> None:
+    async with connect(make_settings(fake, api_key=SecretStr("x"))) as client:
+        tools = await client.list_tools()
+        result = await client.call_tool("lookup_vin", {"vin": fa.POLO})
+    assert {tool.name for tool in tools.tools} >= {"lookup_vin", "get_factory_build_data"}
+    assert result.is_error and "rejected the API key" in result.content[0].text  # type: ignore[union-attr]

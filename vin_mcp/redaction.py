@@ -4,7 +4,8 @@ The key is never put in a message on purpose, but the upstream is not ours: an A
 in an error, a header or a field must not make vin-mcp pass it on. One ``Redactor`` is applied where
 output leaves (the MCP middleware, the CLI printer, the log handler), and it catches the key in any
 letter case, URL-encoded, any leading part of it of ``MIN_PREFIX`` characters or more, and any ``MIN_RUN``
-characters of it in a row (a key shown masked, or cut).
+characters of it in a row (a key shown masked, or cut). A secret shorter than ``MIN_PREFIX`` is removed where it
+stands alone (not inside a longer word or number).
 """
 
 from __future__ import annotations
@@ -83,15 +84,20 @@ class Redactor:
     def __repr__(self) -> str:
         return f"Redactor(active={self.active})"
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, *, short: bool = True) -> str:
+        """``text`` without the secrets; ``short=False`` leaves secrets shorter than MIN_PREFIX (for field names)."""
         if not self.active:
             return text
         low = text.translate(_ASCII_LOWER)
         spans = self._runs(low)
-        for form in self._short:
+        for form in self._short if short else ():
             start = low.find(form)
             while start != -1:
-                spans.append((start, start + len(form)))
+                stop = start + len(form)
+                # A secret this short is also an ordinary piece of words ("x" in "text"): removed only where it
+                # stands alone, so it cannot break every word, or the protocol's own keys, that contain it.
+                if not (start and low[start - 1].isalnum()) and not (stop < len(low) and low[stop].isalnum()):
+                    spans.append((start, stop))
                 start = low.find(form, start + 1)
         if not spans:
             return text
@@ -145,7 +151,8 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self._scrub(k): self._scrub(v) for k, v in value.items()}
+            # A field name is never a short secret standing alone worth breaking the structure for.
+            return {self.text(k, short=False) if isinstance(k, str) else k: self._scrub(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self._scrub(item) for item in value]
         return value

@@ -53,7 +53,28 @@ class RedactionMiddleware:
         except MCPError as exc:
             raise MCPError(exc.code, self.redactor.text(exc.message), self.redactor.scrub(exc.data)) from None
         # The SDK hands middleware the wire form (a dict) of the handler's result.
-        return self.redactor.scrub(result) if isinstance(result, dict) else result
+        return scrub_result(self.redactor, result) if isinstance(result, dict) else result
+
+
+# Values the protocol itself defines: never the API's text, and a short secret that happens to equal one
+# ("text") must not make the result unreadable. A sealed request state is opaque bytes in base64.
+_PROTOCOL_VALUES = ("resultType", "requestState")
+
+
+def scrub_result(redactor: Redactor, result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` without the secrets, the protocol's own values left as they are."""
+    scrubbed: dict[str, Any] = redactor.scrub(result)
+    if scrubbed is result:
+        return result
+    for name in _PROTOCOL_VALUES:
+        if name in result:
+            scrubbed[name] = result[name]
+    content, cleaned = result.get("content"), scrubbed.get("content")
+    if isinstance(content, list) and isinstance(cleaned, list):
+        for item, clean in zip(content, cleaned, strict=True):
+            if isinstance(item, dict) and isinstance(clean, dict) and "type" in item:
+                clean["type"] = item["type"]
+    return scrubbed
 
 
 class VinMcpServer(MCPServer[VinService]):
