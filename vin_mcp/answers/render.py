@@ -104,9 +104,11 @@ def render_build_data(answer: BuildDataAnswer) -> str:
     built = f", built {quote(answer.build_date)}" if answer.build_date else ""
     lines = [
         f"VIN {answer.vin} ({answer.region.upper()}){_cached(answer.cached_minutes_ago)}: {vehicle}{built}; "
-        f"{answer.total_codes} factory option codes."
+        f"{answer.total_codes} factory option codes" + (", AutoGrab's text, one per line:" if answer.codes else ".")
     ]
-    lines.extend(quote(code) for code in answer.codes)
+    # Unquoted: each code was cleaned to one line of printable text where it entered, so no line can pass for
+    # another (quoting each added two tokens a code).
+    lines.extend(answer.codes)
     if answer.note:
         lines.append(answer.note)
     return "\n".join(lines)
