@@ -1,8 +1,9 @@
 """The stdio transport, with SIGTERM handled as on HTTP (``shutdown.wind_down``): calls in flight are answered
 within the bound, then the process exits 0.
 
-The SDK reads stdin in a worker thread that no cancellation can stop (it waits for a line), so once the
-answers are written the process leaves with ``os._exit``, as it does on Ctrl-C in a terminal.
+stdin and stdout are read and written on the event loop when both are pipes (``stdio_pipes``); otherwise the SDK
+reads stdin in a worker thread that no cancellation can stop (it waits for a line). Either way, once the answers
+are written the process leaves with ``os._exit``, as it does on Ctrl-C in a terminal.
 """
 
 from __future__ import annotations

@@ -1,0 +1,128 @@
+"""stdin and stdout as non-blocking pipes on the event loop (mcp_server/stdio_pipes.py), and the SDK's way for
+everything else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import anyio
+import pytest
+
+from vin_mcp.mcp_server.stdio_pipes import PipeLines, PipeWriter
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+
+
+def _writer_thread(fd: int, chunks: list[bytes]) -> threading.Thread:
+    def write() -> None:
+        for chunk in chunks:
+            os.write(fd, chunk)
+        os.close(fd)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+@pytest.mark.anyio
+async def test_lines_are_whole_across_chunks_and_characters_split_between_reads() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    snowman = "☃".encode()
+    chunks = [b'{"a":', b'1}\n{"b":"' + snowman[:1], snowman[1:] + b'"}\n\n', b"last line without newline"]
+    thread = _writer_thread(write_end, chunks)
+    with anyio.fail_after(10):
+        lines = [line async for line in PipeLines(read_end)]
+    thread.join()
+    os.close(read_end)
+    assert lines == ['{"a":1}\n', '{"b":"☃"}\n', "\n", "last line without newline"]
+
+
+@pytest.mark.anyio
+async def test_invalid_utf8_is_replaced_not_fatal() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    thread = _writer_thread(write_end, [b'{"x":"\xff"}\n'])
+    with anyio.fail_after(10):
+        lines = [line async for line in PipeLines(read_end)]
+    thread.join()
+    os.close(read_end)
+    assert lines == ['{"x":"\ufffd"}\n']
+
+
+@pytest.mark.anyio
+async def test_a_write_larger_than_the_pipe_waits_for_the_reader_and_arrives_whole() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    message = "x" * (1 << 20) + "\n"  # a pipe holds 64 KiB: the writer must wait on the loop, many times
+    received = bytearray()
+
+    def read() -> None:
+        while chunk := os.read(read_end, 4096):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with anyio.fail_after(30):
+        await PipeWriter(write_end).write(message)
+    os.close(write_end)
+    reader.join()
+    os.close(read_end)
+    assert received == message.encode()
+
+
+def _initialize_lines() -> bytes:
+    return (
+        json.dumps(INITIALIZE) + "\n" + json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}) + "\n"
+    ).encode()
+
+
+def test_the_server_answers_over_pipes_and_a_stray_print_misses_the_wire() -> None:
+    code = (
+        "import builtins, runpy, sys\n"
+        "from vin_mcp.mcp_server import stdio_pipes\n"
+        "real = stdio_pipes.pipe_streams\n"
+        "def noisy():\n"
+        "    cm = real()\n"
+        "    class Wrap:\n"
+        "        def __enter__(self):\n"
+        "            pipes = cm.__enter__()\n"
+        "            print('stray output', flush=True)\n"
+        "            return pipes\n"
+        "        def __exit__(self, *exc):\n"
+        "            return cm.__exit__(*exc)\n"
+        "    return Wrap()\n"
+        "stdio_pipes.pipe_streams = noisy\n"
+        "import vin_mcp.mcp_server.stdio_transport as t\n"
+        "t.pipe_streams = noisy\n"
+        "sys.argv = ['vin-mcp']\n"
+        "runpy.run_module('vin_mcp', run_name='__main__')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], input=_initialize_lines(), capture_output=True, timeout=60, check=False
+    )
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [answer["id"] for answer in answers] == [1, 2], run.stderr.decode()[-2000:]
+    assert b"stray output" in run.stderr and b"stray output" not in run.stdout
+
+
+def test_stdin_from_a_file_is_served_the_sdks_way(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    requests.write_bytes(_initialize_lines())
+    with requests.open("rb") as stdin:
+        run = subprocess.run(
+            [sys.executable, "-m", "vin_mcp"], stdin=stdin, capture_output=True, timeout=60, check=False
+        )
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [answer["id"] for answer in answers] == [1, 2], run.stderr.decode()[-2000:]
+    assert "lookup_vin" in {tool["name"] for tool in answers[1]["result"]["tools"]}
