@@ -81,48 +81,52 @@ async def test_a_write_larger_than_the_pipe_waits_for_the_reader_and_arrives_who
     assert received == message.encode()
 
 
-def _initialize_lines() -> bytes:
-    return (
-        json.dumps(INITIALIZE) + "\n" + json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}) + "\n"
-    ).encode()
+def _request_lines() -> list[bytes]:
+    tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    return [json.dumps(message).encode() + b"\n" for message in (INITIALIZE, tools_list)]
+
+
+def _converse(command: list[str]) -> tuple[list[dict[str, object]], bytes]:
+    """Each request written once the answer before it is read, stdin closed last (as a host does)."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    answers = []
+    for line in _request_lines():
+        process.stdin.write(line)
+        process.stdin.flush()
+        answers.append(json.loads(process.stdout.readline()))
+    _, stderr = process.communicate(timeout=60)
+    return answers, stderr
 
 
 def test_the_server_answers_over_pipes_and_a_stray_print_misses_the_wire() -> None:
     code = (
-        "import builtins, runpy, sys\n"
-        "from vin_mcp.mcp_server import stdio_pipes\n"
-        "real = stdio_pipes.pipe_streams\n"
-        "def noisy():\n"
-        "    cm = real()\n"
-        "    class Wrap:\n"
-        "        def __enter__(self):\n"
-        "            pipes = cm.__enter__()\n"
-        "            print('stray output', flush=True)\n"
-        "            return pipes\n"
-        "        def __exit__(self, *exc):\n"
-        "            return cm.__exit__(*exc)\n"
-        "    return Wrap()\n"
-        "stdio_pipes.pipe_streams = noisy\n"
-        "import vin_mcp.mcp_server.stdio_transport as t\n"
-        "t.pipe_streams = noisy\n"
+        "import runpy, sys\n"
+        "import vin_mcp.mcp_server.stdio_transport as transport\n"
+        "real = transport.pipe_streams\n"
+        "class Noisy:\n"
+        "    def __enter__(self):\n"
+        "        self.inner = real()\n"
+        "        pipes = self.inner.__enter__()\n"
+        "        print('stray output', flush=True)\n"
+        "        return pipes\n"
+        "    def __exit__(self, *exc):\n"
+        "        return self.inner.__exit__(*exc)\n"
+        "transport.pipe_streams = Noisy\n"
         "sys.argv = ['vin-mcp']\n"
         "runpy.run_module('vin_mcp', run_name='__main__')\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], input=_initialize_lines(), capture_output=True, timeout=60, check=False
-    )
-    answers = [json.loads(line) for line in run.stdout.splitlines()]
-    assert [answer["id"] for answer in answers] == [1, 2], run.stderr.decode()[-2000:]
-    assert b"stray output" in run.stderr and b"stray output" not in run.stdout
+    answers, stderr = _converse([sys.executable, "-c", code])
+    assert [answer["id"] for answer in answers] == [1, 2]
+    assert b"stray output" in stderr
 
 
 def test_stdin_from_a_file_is_served_the_sdks_way(tmp_path: Path) -> None:
     requests = tmp_path / "requests.jsonl"
-    requests.write_bytes(_initialize_lines())
+    requests.write_bytes(_request_lines()[0])  # one request: at the file's end the server stops
     with requests.open("rb") as stdin:
         run = subprocess.run(
             [sys.executable, "-m", "vin_mcp"], stdin=stdin, capture_output=True, timeout=60, check=False
         )
-    answers = [json.loads(line) for line in run.stdout.splitlines()]
-    assert [answer["id"] for answer in answers] == [1, 2], run.stderr.decode()[-2000:]
-    assert "lookup_vin" in {tool["name"] for tool in answers[1]["result"]["tools"]}
+    [answer] = [json.loads(line) for line in run.stdout.splitlines()]
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], run.stderr.decode()[-2000:]
