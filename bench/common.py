@@ -45,7 +45,7 @@ class Sizes:
 
 
 QUICK = Sizes(cold_starts=3, calls=30, http_calls=100, http_workers=4, redaction_rounds=5)
-FULL = Sizes(cold_starts=15, calls=300, http_calls=2000, http_workers=8, redaction_rounds=40)
+FULL = Sizes(cold_starts=25, calls=300, http_calls=2000, http_workers=8, redaction_rounds=40)
 
 
 @dataclass

@@ -65,7 +65,7 @@ class _Reply:
 
 
 class AutoGrabClient:
-    """Calls AutoGrab through shared httpx transports (``transport``)."""
+    """Calls AutoGrab through shared httpx transports (``autograb.transport``)."""
 
     def __init__(
         self,
@@ -78,7 +78,7 @@ class AutoGrabClient:
     ) -> None:
         self._http = http
         self._config = config
-        # Per attempt: httpx's are per connect, read or write; the attempt's own bound is in _send.
+        # httpx's timeouts, each per connect, read or write; the attempt as a whole is bounded in _send.
         self._timeouts = httpx.Timeout(config.timeout).as_dict()
         self._sleep = sleep
         self._monotonic = monotonic

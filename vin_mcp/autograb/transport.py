@@ -1,7 +1,7 @@
 """How the AutoGrab client reaches the API: httpx transports, direct or through the proxy the environment names.
 
 The client sends each request straight to a transport. httpx's client layer around it (cookies, redirects, auth,
-URL merging, default headers) does nothing this client needs and costs about a sixth of a request's time; the one
+URL merging, default headers) does nothing this client needs and costs a share of every request's time; the one
 thing of its that matters here, proxies from the environment, is chosen here the same way: HTTPS_PROXY, HTTP_PROXY
 or ALL_PROXY for the URL's scheme, unless NO_PROXY names the host. TLS follows httpx's defaults, including
 SSL_CERT_FILE and SSL_CERT_DIR.
