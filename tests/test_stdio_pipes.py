@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -130,3 +131,29 @@ def test_stdin_from_a_file_is_served_the_sdks_way(tmp_path: Path) -> None:
         )
     [answer] = [json.loads(line) for line in run.stdout.splitlines()]
     assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], run.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("ending", ["eof", "sigterm"])
+def test_the_pipes_are_blocking_again_however_the_server_ends(ending: str) -> None:
+    """The non-blocking flag belongs to the pipe, which a shell that started the server may still hold."""
+    stdin_read, stdin_write = os.pipe()
+    stdout_read, stdout_write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vin_mcp"], stdin=stdin_read, stdout=stdout_write, stderr=subprocess.DEVNULL
+    )
+    try:
+        os.write(stdin_write, _request_lines()[0])
+        with os.fdopen(os.dup(stdout_read), "rb") as answers:
+            assert json.loads(answers.readline())["id"] == 1
+        # The server holds the same pipes (the same open descriptions) as these ends.
+        assert not os.get_blocking(stdin_read) and not os.get_blocking(stdout_write)
+        if ending == "sigterm":
+            process.send_signal(signal.SIGTERM)
+        else:
+            os.close(stdin_write)
+        assert process.wait(timeout=30) == 0
+        assert os.get_blocking(stdin_read) and os.get_blocking(stdout_write)
+    finally:
+        process.kill()
+        for fd in (stdin_read, stdout_read, stdout_write, *([stdin_write] if ending == "sigterm" else [])):
+            os.close(fd)

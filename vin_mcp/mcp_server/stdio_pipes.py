@@ -89,6 +89,18 @@ def _is_pipe(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+# The wire's descriptors while they are non-blocking: that flag belongs to the pipe, shared with whoever else holds
+# it (a shell that started the server), so it is put back on every way out, os._exit included.
+_NON_BLOCKING: list[int] = []
+
+
+def restore_blocking() -> None:
+    """Put the wire's pipes back in blocking mode (idempotent)."""
+    while _NON_BLOCKING:
+        with contextlib.suppress(OSError):
+            os.set_blocking(_NON_BLOCKING.pop(), True)
+
+
 @contextlib.contextmanager
 def pipe_streams() -> Iterator[tuple[PipeLines, PipeWriter] | None]:
     """The wire as (lines in, writer out) while the block runs; None where the SDK's threads must serve it."""
@@ -102,14 +114,14 @@ def pipe_streams() -> Iterator[tuple[PipeLines, PipeWriter] | None]:
         sys.stdout.flush()
         os.dup2(null, 0)
         os.dup2(2, 1)
-        os.set_blocking(wire_in, False)
-        os.set_blocking(wire_out, False)
+        for wire in (wire_in, wire_out):
+            os.set_blocking(wire, False)
+            _NON_BLOCKING.append(wire)
         yield PipeLines(wire_in), PipeWriter(wire_out)
     finally:
         os.close(null)
+        restore_blocking()
         for fd, wire in ((0, wire_in), (1, wire_out)):
-            # The pipe's blocking flag is shared with whoever else holds it: put it back.
             with contextlib.suppress(OSError):
-                os.set_blocking(wire, True)
                 os.dup2(wire, fd)
             os.close(wire)

@@ -18,7 +18,7 @@ from mcp.server.stdio import stdio_server
 
 from vin_mcp.mcp_server.server import VinMcpServer
 from vin_mcp.mcp_server.shutdown import wind_down
-from vin_mcp.mcp_server.stdio_pipes import pipe_streams
+from vin_mcp.mcp_server.stdio_pipes import pipe_streams, restore_blocking
 
 # What the SDK's writer task is given to put the last answers on stdout.
 FLUSH_SECONDS = 0.2
@@ -51,4 +51,5 @@ async def _on_sigterm(server: VinMcpServer, shutdown_seconds: float) -> None:
     await anyio.sleep(FLUSH_SECONDS)
     sys.stdout.flush()
     sys.stderr.flush()
+    restore_blocking()
     os._exit(0)
