@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,12 @@ from tests.fake_autograb import API_KEY, FakeAutoGrab
 from tests.redis_server import RedisServer
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
+
+# A shell that starts a job in the background without job control starts it with SIGINT ignored, and every
+# child inherits that: the tests that press Ctrl-C in a child (batch, the CLI's question, the fake) would see
+# nothing happen. A handler, unlike "ignored", is not inherited across exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The fast layer (`pytest -m unit`, seconds): pure rules and in-memory answers; no subprocess, browser or Redis.
 UNIT_FILES = frozenset(
