@@ -151,7 +151,7 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            # A field name is never a short secret standing alone worth breaking the structure for.
+            # Field names lose only a secret's longer forms: a short one removed there would break the structure.
             return {self.text(k, short=False) if isinstance(k, str) else k: self._scrub(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self._scrub(item) for item in value]
