@@ -211,3 +211,16 @@ def test_two_packs_of_one_name_stay_two_entries() -> None:
     )
     answer = lookup_answer(lookup_facts(VinSearch(vin="WVWZZZ1KZKU000001"), "au", response, extended=False))
     assert answer.dump()["vehicle"]["available_options"]["list_prices"] == {"Paint": 700, "Paint (2)": 900}
+
+
+def test_a_miss_on_a_mistyped_north_american_vin_states_only_what_its_brief_decode_holds() -> None:
+    """Behind a miss the decode is brief (maker, a wrong check digit, fixed years): it must not say the country is
+    unknown because the brief decode left the country out."""
+    response = SearchResponse.model_validate({"vehicle": None, "upstream_vehicle": "2003 HONDA ACCORD"})
+    answer = lookup_answer(lookup_facts(VinSearch(vin="1HGCM82633A004353"), "au", response, extended=False))
+    assert answer.status == "no_match" and answer.vin_decode is not None
+    assert answer.vin_decode.country is None and answer.vin_decode.expected_check_digit == "5"
+    decode_line = next(line for line in render_lookup(answer).splitlines() if line.startswith("VIN decode:"))
+    assert decode_line == (
+        "VIN decode: Honda; check digit wrong: the VIN was probably mistyped (expected 5); model year 2003."
+    )

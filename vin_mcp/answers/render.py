@@ -69,7 +69,7 @@ def render_lookup(answer: LookupAnswer) -> str:
         if answer.registration_record_disagrees:
             lines.append(f"Registration record disagrees: {' '.join(answer.registration_record_disagrees)}")
     if answer.vin_decode:
-        lines.append(f"VIN decode: {render_decode(answer.vin_decode)}")
+        lines.append(f"VIN decode: {render_decode(answer.vin_decode, brief=answer.status == 'no_match')}")
     if answer.note:
         lines.append(f"Note: {answer.note}")
     return "\n".join(lines)
@@ -80,18 +80,19 @@ def _cached(minutes: int | None) -> str:
     return "" if minutes is None else f" (cached {minutes} min ago; free)"
 
 
-def render_decode(facts: VinFacts) -> str:
-    """What the VIN itself says (behind a miss, without the check digit unless it is wrong)."""
-    # A brief decode (behind a miss) has no check digit and names no country.
-    country = facts.country or ("an unknown country" if facts.check_digit else None)
-    parts = [f"{facts.manufacturer}, built in {country}" if country else f"{facts.manufacturer}"]
+def render_decode(facts: VinFacts, *, brief: bool = False) -> str:
+    """What the VIN itself says. ``brief`` (behind a miss, ``VinFacts.brief``): only what it holds, since what it
+    leaves out (the country, a check digit that is not wrong, years no standard fixes) is not unknown."""
+    parts = [
+        f"{facts.manufacturer}" if brief else f"{facts.manufacturer}, built in {facts.country or 'an unknown country'}"
+    ]
     if facts.check_digit:
         expected = f" (expected {facts.expected_check_digit})" if facts.expected_check_digit else ""
         parts.append(f"check digit {facts.check_digit}{expected}")
     if facts.model_years:
         year = f"model year {' or '.join(str(y) for y in facts.model_years)}"
         parts.append(f"{year} ({facts.model_years_basis})" if facts.model_years_basis else year)
-    elif facts.check_digit:
+    elif not brief:
         parts.append("no model year encoded")
     return "; ".join(parts) + "."
 
