@@ -7,8 +7,6 @@ breaks where it entered) cannot start a line that looks like ours.
 
 from __future__ import annotations
 
-import json
-
 from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, Vehicle, VinFacts, WriteOff
 from vin_mcp.answers.wording import USER_REJECTED, quote
 
@@ -176,10 +174,6 @@ def _write_off_line(write_off: WriteOff) -> str:
 def _words(key: str) -> str:
     """A record's field name read as words: "body_type_description" as "body type description"."""
     return key.replace("_", " ").replace(".", " ")
-
-
-def _json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def candidate_line(vehicle: Vehicle) -> str:

@@ -55,8 +55,6 @@ RESULT_COLUMNS = (
     "error",
 )
 DONE = frozenset({"matched", "unconfirmed", "candidates", "no_match", "user_confirmed", "vin_decode_only"})
-# Lookups in flight at once: the client's pacing keeps them within AutoGrab's per-second limit.
-CONCURRENCY = 4
 # A row refused by the rate limit waits and is asked again, this many times, before it counts as failed.
 RATE_LIMIT_RETRIES = 5
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -134,6 +134,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     batch.add_argument("--reference-id", help="usage tag stored by AutoGrab with every lookup of this run")
     batch.add_argument("--reference-column", help="a column whose value is each row's usage tag")
     batch.add_argument("--candidates", action="store_true", help="list candidate vehicles when ambiguous")
+    # Lookups in flight at once: the client's pacing keeps them within AutoGrab's per-second limit.
     batch.add_argument("--concurrency", type=int, default=4, choices=range(1, 17), metavar="1-16")
     batch.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS)
     build = command("build-data", "factory build data for a VIN", "get_factory_build_data", "VIN")

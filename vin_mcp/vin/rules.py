@@ -47,9 +47,9 @@ CheckDigitStatus = Literal["valid", "invalid", "not_verifiable"]
 
 
 class VinDecode(BaseModel):
-    """What the VIN itself says, without any paid lookup."""
+    """What the VIN itself says, without any paid lookup. Frozen: ``decode_vin`` hands one decode to every caller."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     vin: str = Field(description="Normalised 17-character VIN.")
     wmi: str = Field(description="World manufacturer identifier (positions 1-3).")
@@ -167,8 +167,7 @@ def model_years(vin: str) -> tuple[list[int], str]:
 
 @functools.lru_cache(maxsize=1024)
 def decode_vin(vin: str) -> VinDecode:
-    """Decode a VIN that ``validate_vin`` accepted (kept for the next answer: a decode is shaped into every one, and
-    callers do not change it)."""
+    """Decode a VIN that ``validate_vin`` accepted (kept for the next answer: a decode is shaped into every one)."""
     # vininfo's tables load on the first decode, not while the server starts (about 5 ms).
     from vininfo.dicts import COUNTRIES, REGIONS
 
