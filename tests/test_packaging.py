@@ -117,13 +117,21 @@ def test_the_package_main_runs_as_a_file() -> None:
 # What a process does, and modules it must not have loaded by then (each costs start-up time or is optional).
 NOT_LOADED = [
     # httpx (and its TLS set-up) waits for the first paid call (the SDK itself uses httpx2); the VIN tables for
-    # the first decode, the question for the first lookup, the HTTP settings for the HTTP transport or --help.
+    # the first decode, the answers layer and the question for the first call, the HTTP settings for the HTTP
+    # transport or --help.
     (
         "import vin_mcp.cli.main\n"
         "from vin_mcp.mcp_server.server import create_server\n"
         "from vin_mcp.settings import Settings\n"
         "create_server(Settings())",
-        ["httpx", "vininfo", "vin_mcp.mcp_server.questions", "vin_mcp.mcp_server.http_settings"],
+        [
+            "httpx",
+            "vininfo",
+            "vin_mcp.answers.models",
+            "vin_mcp.answers.render",
+            "vin_mcp.mcp_server.questions",
+            "vin_mcp.mcp_server.http_settings",
+        ],
     ),
     # Redis only with VIN_MCP_REDIS_URL, even once a paid call has built the AutoGrab client.
     (

@@ -337,12 +337,12 @@ async def test_upstream_failures_are_specific_tool_errors(
 
 
 async def test_unexpected_bug_is_not_the_generic_sdk_error(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vin_mcp import service as service_module
+    from vin_mcp.answers import lookup as answers_lookup
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service_module, "lookup_facts", broken)  # fault injection: a bug in our code
+    monkeypatch.setattr(answers_lookup, "lookup_facts", broken)  # fault injection: a bug in our code
     async with connect(settings) as client:
         result = await lookup(client, fa.POLO)
     assert result.is_error

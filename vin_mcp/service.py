@@ -5,6 +5,7 @@ Used by the MCP tools and by the command line alike, so both give the same answe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,16 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from vin_mcp.answers.build_data import (
-    DEFAULT_BUILD_CODES_LIMIT,
-    MAX_BUILD_CODES_LIMIT,
-    build_data_answer,
-    build_facts,
-)
-from vin_mcp.answers.choice import question_for, settle
-from vin_mcp.answers.lookup import lookup_answer, lookup_facts, without_record
-from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
-from vin_mcp.answers.wording import not_covered_make, not_covered_year
+from vin_mcp.answers.limits import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cache import SingleFlightCache
 from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
@@ -31,7 +23,10 @@ from vin_mcp.vin.identifiers import Search, VinSearch
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
+# The answers layer (its models above all) is loaded by the first call that shapes an answer, not while the
+# server starts: hence the imports inside the methods below.
 if TYPE_CHECKING:
+    from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
     from vin_mcp.autograb.client import AutoGrabClient
     from vin_mcp.shared_store import RedisStore
 
@@ -74,38 +69,55 @@ class VinService:
         self._calls: set[anyio.CancelScope] = set()
         self._calls_done: anyio.Event | None = None
         self.closing = False
-        ttl = settings.cache_ttl
+        self._task_group = task_group
+
+    @functools.cached_property
+    def lookups(self) -> SingleFlightCache[LookupFacts]:
+        from vin_mcp.answers.models import LookupFacts
+
+        ttl = self.settings.cache_ttl
 
         def lookup_ttl(facts: LookupFacts) -> float:
             return ttl if facts.match or facts.others else min(ttl, NO_MATCH_TTL_SECONDS)
 
+        return SingleFlightCache(
+            LookupFacts,
+            self._task_group,
+            max_entries=self.settings.cache_size,
+            ttl_for=lookup_ttl,
+            max_entry_bytes=MAX_LOOKUP_ENTRY_BYTES,
+            shared=self.store,
+        )
+
+    @functools.cached_property
+    def builds(self) -> SingleFlightCache[BuildFacts]:
+        from vin_mcp.answers.models import BuildFacts
+
+        ttl = self.settings.cache_ttl
+
         def build_ttl(facts: BuildFacts) -> float:
             return ttl if facts.found else min(ttl, NO_MATCH_TTL_SECONDS)
 
-        size = settings.cache_size
-        self.lookups = SingleFlightCache(
-            LookupFacts,
-            task_group,
-            max_entries=size,
-            ttl_for=lookup_ttl,
-            max_entry_bytes=MAX_LOOKUP_ENTRY_BYTES,
-            shared=store,
-        )
-        self.builds = SingleFlightCache(
+        return SingleFlightCache(
             BuildFacts,
-            task_group,
-            max_entries=size,
+            self._task_group,
+            max_entries=self.settings.cache_size,
             ttl_for=build_ttl,
             max_entry_bytes=MAX_BUILD_ENTRY_BYTES,
-            shared=store,
+            shared=self.store,
         )
 
     async def lookup(self, request: LookupRequest | str) -> LookupAnswer:
         """Answer a lookup (a bare VIN asks with every option at its default)."""
+        from vin_mcp.answers.lookup import lookup_answer
+
         return lookup_answer(await self.lookup_facts(request))
 
     async def lookup_facts(self, request: LookupRequest | str) -> LookupFacts:
         """What the lookup found (``answers.lookup`` shapes every answer from it, a person's reply included)."""
+        from vin_mcp.answers.lookup import lookup_facts, without_record
+        from vin_mcp.answers.models import LookupFacts
+
         if self.unusable is not None:
             raise self.unusable
         asked = LookupRequest(search=VinSearch.parse(request)) if isinstance(request, str) else request
@@ -138,6 +150,9 @@ class VinService:
     async def settled(self, request: LookupRequest, choice: str) -> LookupAnswer:
         """The answer the person's ``choice`` makes of a lookup already answered (a vehicle card's pick), from
         the cache only: a pick never pays for a second search."""
+        from vin_mcp.answers.choice import question_for, settle
+        from vin_mcp.answers.lookup import without_record
+
         region = self.region(request.region)
         search, more = request.search, request.prefer_more_results
         found = None
@@ -166,6 +181,9 @@ class VinService:
         limit: int = DEFAULT_BUILD_CODES_LIMIT,
         offset: int = 0,
     ) -> BuildDataAnswer:
+        from vin_mcp.answers.build_data import build_data_answer, build_facts
+        from vin_mcp.answers.models import BuildDataAnswer
+
         if self.unusable is not None:
             raise self.unusable
         normalised = validate_vin(vin)
@@ -265,6 +283,8 @@ def _lookup_key(search: Search, region: str, extended: bool, more: bool) -> tupl
 
 def _not_covered(decode: VinDecode) -> str | None:
     """Why build data cannot exist for this VIN (some makes, from 1999 on), or None: known without paying."""
+    from vin_mcp.answers.wording import not_covered_make, not_covered_year
+
     if build_data_covers(decode.manufacturer) is False:
         return not_covered_make(decode.manufacturer or decode.wmi, decode.wmi)
     if decode.model_years and decode.model_years[0] < BUILD_DATA_FIRST_YEAR:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vin_mcp.answers.limits import MAX_BUILD_CODES_LIMIT
 from vin_mcp.answers.models import BuildDataAnswer, BuildFacts
 from vin_mcp.answers.wording import NO_BUILD_DATA_NOTE, TEST_DATA_NOTE, page_note
 from vin_mcp.vin.rules import VinDecode
 
 if TYPE_CHECKING:  # the vendor's models are loaded by the first paid call, not at start
     from vin_mcp.autograb.payloads import BuildDataResponse
-
-# A first page of about 1,100 tokens answers most questions (search answers the rest); the whole list of a
-# typical vehicle then takes one more call.
-DEFAULT_BUILD_CODES_LIMIT = 100
-MAX_BUILD_CODES_LIMIT = 300
 
 
 def build_facts(response: BuildDataResponse) -> BuildFacts:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from vin_mcp import __version__
-from vin_mcp.answers.build_data import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
+from vin_mcp.answers.limits import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from vin_mcp.errors import ConfigurationError, VinMcpError

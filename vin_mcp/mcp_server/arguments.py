@@ -6,7 +6,7 @@ import json
 
 from pydantic import ValidationError
 
-from vin_mcp.answers.build_data import MAX_BUILD_CODES_LIMIT
+from vin_mcp.answers.limits import MAX_BUILD_CODES_LIMIT
 from vin_mcp.service import REGION_ADVICE
 
 # What each argument takes, as the assistant should be told.

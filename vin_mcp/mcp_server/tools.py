@@ -1,6 +1,7 @@
 """The MCP tool adapters: arguments in, short text plus structured answer out, errors as ToolError.
 
-No ``from __future__ import annotations`` here: the SDK reads these signatures at runtime.
+No ``from __future__ import annotations`` here: the SDK reads these signatures at runtime. The answers layer is
+loaded by the first call, not while the server starts (each answer model is named by its published schema).
 """
 
 import functools
@@ -8,24 +9,24 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from vin_mcp.answers.build_data import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
-from vin_mcp.answers.lookup import lookup_answer
-from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
-from vin_mcp.answers.render import render_build_data, render_lookup
+from vin_mcp.answers.limits import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.autograb.lookup_request import LookupRequest
 from vin_mcp.errors import ConfigurationError, UpstreamError, VinMcpError
 from vin_mcp.mcp_server.card import APP_ONLY_META, CARD_META
 from vin_mcp.service import REGION_PATTERN, VinService
 from vin_mcp.vin.identifiers import AU_STATES, PlateSearch, Search, VinSearch, search_for
+
+if TYPE_CHECKING:
+    from vin_mcp.answers.models import BuildDataAnswer, LookupAnswer, LookupFacts
 
 logger = logging.getLogger(__name__)
 # The lifespan (server.create_server) yields the VinService; the request type is not used.
@@ -84,7 +85,7 @@ async def lookup_vin(
     region: RegionArg = None,
     include_extended_data: Extended = False,
     prefer_more_results: MoreResults = False,
-) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
+) -> CallToolResult | InputRequiredResult:
     return await _lookup(
         "lookup_vin", ctx, lambda _: VinSearch.parse(vin), region, include_extended_data, prefer_more_results
     )
@@ -97,7 +98,7 @@ async def lookup_registration(
     region: SameRegion = None,
     include_extended_data: bool = False,
     prefer_more_results: bool = False,
-) -> Annotated[CallToolResult, LookupAnswer] | InputRequiredResult:
+) -> CallToolResult | InputRequiredResult:
     return await _lookup(
         "lookup_registration",
         ctx,
@@ -118,7 +119,7 @@ async def _lookup(
 ) -> CallToolResult | InputRequiredResult:
     """Every kind of lookup: the search checked (in the region chosen), AutoGrab asked once, the person asked
     when the answer leaves a question."""
-    # Loaded on the first lookup, not while the server starts.
+    from vin_mcp.answers.lookup import lookup_answer
     from vin_mcp.mcp_server.questions import ask, from_reply
 
     # The client's retry with the person's reply to a question this tool asked (2026-07-28): answered from
@@ -126,9 +127,9 @@ async def _lookup(
     replying = ctx.request_state is not None
     service = _service(ctx)
     if replying and (settled := await _run(tool, from_reply(ctx))) is not None:
-        return _result(render_lookup(settled), settled.dump())
+        return _lookup_result(settled)
 
-    async def found() -> LookupFacts:
+    async def found() -> "LookupFacts":
         chosen = service.region(region)
         request = LookupRequest(
             search=search(chosen),
@@ -144,7 +145,7 @@ async def _lookup(
     answer = lookup_answer(facts) if replying else await _run(tool, ask(ctx, facts))
     if isinstance(answer, InputRequiredResult):
         return answer
-    return _result(render_lookup(answer), answer.dump())
+    return _lookup_result(answer)
 
 
 async def get_factory_build_data(
@@ -157,12 +158,12 @@ async def get_factory_build_data(
         DEFAULT_BUILD_CODES_LIMIT
     ),
     offset: Annotated[int, Field(json_schema_extra={"minimum": 0})] = 0,  # the answer says which offset is next
-) -> Annotated[CallToolResult, BuildDataAnswer]:
+) -> CallToolResult:
     service = _service(ctx)
     answer = await _run(
         "get_factory_build_data", service.build_data(vin, region, search=search, limit=limit, offset=offset)
     )
-    return _result(render_build_data(answer), answer.dump())
+    return _build_data_result(answer)
 
 
 def _caller_tag(service: VinService) -> str | None:
@@ -199,6 +200,18 @@ async def _run(tool: str, call: Awaitable[T]) -> T:
         ) from None
 
 
+def _lookup_result(answer: "LookupAnswer") -> CallToolResult:
+    from vin_mcp.answers.render import render_lookup
+
+    return _result(render_lookup(answer), answer.dump())
+
+
+def _build_data_result(answer: "BuildDataAnswer") -> CallToolResult:
+    from vin_mcp.answers.render import render_build_data
+
+    return _result(render_build_data(answer), answer.dump())
+
+
 def _result(text: str, structured: dict[str, object]) -> CallToolResult:
     # The API key is removed from both channels on the way out (server.RedactionMiddleware).
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
@@ -213,12 +226,12 @@ async def choose_vehicle(
     region: str | None = None,
     include_extended_data: bool = False,
     prefer_more_results: bool = False,
-) -> Annotated[CallToolResult, LookupAnswer]:
+) -> CallToolResult:
     """The vehicle card's pick among a lookup's candidates (or yes/no on a doubtful match): the lookup's own
     arguments plus the person's choice, answered from that lookup, never from a second search."""
     service = _service(ctx)
 
-    async def settled() -> LookupAnswer:
+    async def settled() -> "LookupAnswer":
         chosen = service.region(region)
         asked = LookupRequest(
             search=search_for(vin=vin, plate=plate, state=state, region=chosen),
@@ -228,8 +241,7 @@ async def choose_vehicle(
         )
         return await service.settled(asked, choice)
 
-    answer = await _run("choose_vehicle", settled())
-    return _result(render_lookup(answer), answer.dump())
+    return _lookup_result(await _run("choose_vehicle", settled()))
 
 
 def build_tools() -> list[Tool]:
@@ -237,7 +249,7 @@ def build_tools() -> list[Tool]:
     # Each names the vehicle card (MCP Apps); only a client that renders apps loads it.
     return [
         _answering(
-            LookupAnswer,
+            "LookupAnswer",
             lookup_vin,
             title="Look up a VIN",
             description=LOOKUP_DESCRIPTION,
@@ -245,7 +257,7 @@ def build_tools() -> list[Tool]:
             meta=CARD_META,
         ),
         _answering(
-            LookupAnswer,
+            "LookupAnswer",
             lookup_registration,
             title="Look up a number plate",
             description=PLATE_DESCRIPTION,
@@ -253,7 +265,7 @@ def build_tools() -> list[Tool]:
             meta=CARD_META,
         ),
         _answering(
-            BuildDataAnswer,
+            "BuildDataAnswer",
             get_factory_build_data,
             title="Factory build data for a VIN",
             description=BUILD_DATA_DESCRIPTION,
@@ -261,7 +273,7 @@ def build_tools() -> list[Tool]:
             meta=CARD_META,
         ),
         _answering(
-            LookupAnswer,
+            "LookupAnswer",
             choose_vehicle,
             title="Pick the vehicle (vehicle card)",
             description="The person's pick on the vehicle card; answered from the lookup already made.",
@@ -271,11 +283,12 @@ def build_tools() -> list[Tool]:
     ]
 
 
-def _answering(model: type[BaseModel], fn: Callable[..., Any], **details: Any) -> Tool:
-    """A tool whose structured answers are ``model`` dumped: its schema is published from ``OUTPUT_SCHEMAS``, and
-    the SDK does not validate each answer against it again (every answer is built as that model, validated then)."""
+def _answering(model: str, fn: Callable[..., Any], **details: Any) -> Tool:
+    """A tool whose structured answers are the answer model ``model`` dumped: its schema is published from
+    ``OUTPUT_SCHEMAS``, and the SDK does not validate each answer against it again (every answer is built as that
+    model, validated then)."""
     tool = Tool.from_function(fn, structured_output=False, **details)
-    tool.fn_metadata.output_schema = shipped_output_schemas()[model.__name__]
+    tool.fn_metadata.output_schema = shipped_output_schemas()[model]
     return tool
 
 
