@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import anyio
+import httpcore
 import httpx
 
 from vin_mcp.autograb import outcomes
@@ -50,6 +51,7 @@ from vin_mcp.errors import (
 __all__ = ["TEST_DATA_HEADER", "AutoGrabClient"]
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 
 class _BodyTooLarge(Exception):
@@ -65,7 +67,7 @@ class _Reply:
 
 
 class AutoGrabClient:
-    """Calls AutoGrab through shared httpx transports (``autograb.transport``)."""
+    """Calls AutoGrab through shared httpx connection pools (``autograb.transport``)."""
 
     def __init__(
         self,
@@ -133,13 +135,14 @@ class AutoGrabClient:
         # Encoded here, once: httpx merging a params dict into a URL costs a second URL parse per attempt.
         url = f"{base_url}{path}?{urlencode(params)}"
         transport = self._http.for_base_url(base_url)
-        headers = {
-            "User-Agent": USER_AGENT,
-            "ApiKey": self._config.api_key.get_secret_value(),
-            "Accept": "application/json",
+        headers = [
+            (b"Host", urlsplit(base_url).netloc.rpartition("@")[2].encode()),
+            (b"User-Agent", USER_AGENT.encode()),
+            (b"ApiKey", self._config.api_key.get_secret_value().encode()),
+            (b"Accept", b"application/json"),
             # Compressed bodies are decoded by hand under the size cap (body.py).
-            "Accept-Encoding": "identity",
-        }
+            (b"Accept-Encoding", b"identity"),
+        ]
         deadline = self._monotonic() + RETRY_BUDGET_SECONDS
         waits_left = [MAX_RATE_LIMIT_WAITS]
         failures = 0
@@ -170,9 +173,9 @@ class AutoGrabClient:
 
     async def _attempt(
         self,
-        transport: httpx.AsyncBaseTransport,
+        transport: httpcore.AsyncConnectionPool,
         url: str,
-        headers: dict[str, str],
+        headers: Headers,
         deadline: float,
         waits_left: list[int],
     ) -> tuple[int, httpx.Headers, bytes] | UpstreamError:
@@ -184,9 +187,9 @@ class AutoGrabClient:
                 raise outcomes.rate_limited(refusal.wait)
             try:
                 result = await self._send(transport, url, headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeout) as exc:
                 result = self._connect_failure(url, exc)  # backed off outside the turn
-            except (httpx.TimeoutException, TimeoutError) as exc:
+            except (httpcore.TimeoutException, TimeoutError) as exc:
                 # The API may have done (and billed) the search: do not send it again.
                 raise UpstreamTimeoutError(
                     f"AutoGrab did not answer within {self._config.timeout:g} seconds (AUTOGRAB_TIMEOUT)."
@@ -195,7 +198,7 @@ class AutoGrabClient:
                 raise UnexpectedResponseError(
                     f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB."
                 ) from exc
-            except httpx.HTTPError as exc:
+            except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as exc:
                 raise ServiceUnavailableError(
                     f"The connection to AutoGrab broke while it was answering ({type(exc).__name__}).",
                     "Try again in a moment; the answer was not received.",
@@ -218,7 +221,7 @@ class AutoGrabClient:
         )
 
     async def _send(
-        self, transport: httpx.AsyncBaseTransport, url: str, headers: dict[str, str]
+        self, transport: httpcore.AsyncConnectionPool, url: str, headers: Headers
     ) -> tuple[int, httpx.Headers, bytes]:
         """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
         read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
@@ -233,29 +236,32 @@ class AutoGrabClient:
             with anyio.fail_after(self._config.timeout):
                 return await self._read(
                     transport,
-                    httpx.Request("GET", url, headers=headers, extensions={"trace": trace, "timeout": self._timeouts}),
+                    httpcore.Request(
+                        b"GET", url, headers=headers, extensions={"trace": trace, "timeout": self._timeouts}
+                    ),
                 )
         except TimeoutError:
             if not sending:  # still connecting: nothing reached the API, so it is safe to retry
-                raise httpx.ConnectTimeout(f"no connection within {self._config.timeout:g} s") from None
+                raise httpcore.ConnectTimeout(f"no connection within {self._config.timeout:g} s") from None
             raise
 
     async def _read(
-        self, transport: httpx.AsyncBaseTransport, request: httpx.Request
+        self, transport: httpcore.AsyncConnectionPool, request: httpcore.Request
     ) -> tuple[int, httpx.Headers, bytes]:
         response = await transport.handle_async_request(request)
         try:
-            declared = response.headers.get("content-length", "")
+            headers = httpx.Headers(response.headers)
+            declared = headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 raise _BodyTooLarge
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_stream():
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise _BodyTooLarge
                 chunks.append(chunk)
-            return response.status_code, response.headers, b"".join(chunks)
+            return response.status, headers, b"".join(chunks)
         finally:
             await response.aclose()
 

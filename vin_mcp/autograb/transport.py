@@ -1,10 +1,12 @@
-"""How the AutoGrab client reaches the API: httpx transports, direct or through the proxy the environment names.
+"""How the AutoGrab client reaches the API: httpx's connection pools, direct or through the proxy the environment
+names.
 
-The client sends each request straight to a transport. httpx's client layer around it (cookies, redirects, auth,
-URL merging, default headers) does nothing this client needs and costs a share of every request's time; the one
-thing of its that matters here, proxies from the environment, is chosen here the same way: HTTPS_PROXY, HTTP_PROXY
-or ALL_PROXY for the URL's scheme, unless NO_PROXY names the host. TLS follows httpx's defaults, including
-SSL_CERT_FILE and SSL_CERT_DIR.
+The client sends each request straight to the pool that httpx's own transport would wrap (httpcore, httpx's HTTP
+engine), built as ``httpx.AsyncHTTPTransport`` builds it. httpx's layers around it (the client's cookies, redirects,
+auth and URL merging; the transport turning each request and response into httpx's models) do nothing this client
+needs and cost a share of every request's time. The one thing of theirs that matters here, proxies from the
+environment, is chosen the same way: HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for the URL's scheme, unless NO_PROXY names
+the host. TLS is httpx's default context, including SSL_CERT_FILE and SSL_CERT_DIR.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import urllib.request
 from types import TracebackType
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
+
+# httpx's own defaults (httpx.Limits as AsyncHTTPTransport takes them).
+MAX_CONNECTIONS = 100
+MAX_KEEPALIVE_CONNECTIONS = 20
+KEEPALIVE_EXPIRY_SECONDS = 5.0
 
 
 def environment_proxy(url: str) -> str | None:
@@ -27,23 +35,60 @@ def environment_proxy(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
+    """A pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, with no retries of its own: the client
+    decides what may be sent again (a search that reached AutoGrab is billed)."""
+    ssl_context = httpx.create_ssl_context()
+    if proxy is None:
+        return httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+            retries=0,
+        )
+    parsed = httpx.Proxy(proxy)
+    url = httpcore.URL(
+        scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
+    )
+    if parsed.url.scheme in ("http", "https"):
+        return httpcore.AsyncHTTPProxy(
+            proxy_url=url,
+            proxy_auth=parsed.raw_auth,
+            proxy_headers=parsed.headers.raw,
+            proxy_ssl_context=parsed.ssl_context,
+            ssl_context=ssl_context,
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        )
+    # httpx.Proxy accepts only http, https, socks5 and socks5h; SOCKS needs the socksio package (httpx[socks]).
+    return httpcore.AsyncSOCKSProxy(
+        proxy_url=url,
+        proxy_auth=parsed.raw_auth,
+        ssl_context=ssl_context,
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+    )
+
+
 class Transports:
     """One connection pool per way out (direct, or each proxy), chosen once per base URL."""
 
     def __init__(self) -> None:
-        self._pools: dict[str | None, httpx.AsyncHTTPTransport] = {}
-        self._chosen: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._pools: dict[str | None, httpcore.AsyncConnectionPool] = {}
+        self._chosen: dict[str, httpcore.AsyncConnectionPool] = {}
 
-    def for_base_url(self, base_url: str) -> httpx.AsyncBaseTransport:
-        transport = self._chosen.get(base_url)
-        if transport is None:
+    def for_base_url(self, base_url: str) -> httpcore.AsyncConnectionPool:
+        pool = self._chosen.get(base_url)
+        if pool is None:
             proxy = environment_proxy(base_url)
-            transport = self._pools.get(proxy)
-            if transport is None:
-                # retries=0: the client decides what may be sent again (a search that reached AutoGrab is billed).
-                transport = self._pools[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, retries=0)
-            self._chosen[base_url] = transport
-        return transport
+            pool = self._pools.get(proxy)
+            if pool is None:
+                pool = self._pools[proxy] = connection_pool(proxy)
+            self._chosen[base_url] = pool
+        return pool
 
     async def aclose(self) -> None:
         pools, self._pools, self._chosen = list(self._pools.values()), {}, {}
