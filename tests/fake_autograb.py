@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -483,14 +484,16 @@ class FakeAutoGrab:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
+        self._scheme = "http"
 
     @property
     def url(self) -> str:
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
-    def start(self, port: int = 0) -> FakeAutoGrab:
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> FakeAutoGrab:
+        """Serve on 127.0.0.1 (``port`` 0: any free one), over TLS with ``tls`` (a server-side context)."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -510,6 +513,9 @@ class FakeAutoGrab:
 
         self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            self._scheme = "https"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 

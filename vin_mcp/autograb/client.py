@@ -34,9 +34,11 @@ from vin_mcp.autograb.constants import (
     USER_AGENT,
 )
 from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.network import UntrustedCertificate
 from vin_mcp.autograb.pacing import RateLimitPacer
 from vin_mcp.autograb.payloads import BuildDataResponse, SearchResponse
 from vin_mcp.autograb.routes import build_data_route, search_route
+from vin_mcp.autograb.text import clean_text
 from vin_mcp.autograb.transport import Transports
 from vin_mcp.errors import (
     AuthenticationError,
@@ -188,6 +190,8 @@ class AutoGrabClient:
             try:
                 result = await self._send(transport, url, headers)
             except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeout) as exc:
+                if isinstance(exc, UntrustedCertificate):  # trying again cannot help
+                    raise _untrusted(url, exc.verify_message) from exc
                 result = self._connect_failure(url, exc)  # backed off outside the turn
             except (httpcore.TimeoutException, TimeoutError) as exc:
                 # The API may have done (and billed) the search: do not send it again.
@@ -271,6 +275,17 @@ class AutoGrabClient:
             raise error
         logger.debug("%s Retrying in %.2f s", error.message, delay)
         await self._sleep(delay)
+
+
+def _untrusted(url: str, verify_message: str) -> ServiceUnavailableError:
+    parts = urlsplit(url)
+    reason = clean_text(verify_message, 100)
+    return ServiceUnavailableError(
+        f"The TLS certificate of {parts.scheme}://{parts.netloc.rpartition('@')[2]} is not trusted ({reason}); "
+        "nothing was sent.",
+        "If a proxy re-signs TLS, point SSL_CERT_FILE at a bundle that includes its certificate, then restart "
+        "the server; this is not a 'no match'.",
+    )
 
 
 def _reply(status: int, body: Any, test_data: bool, size: int) -> _Reply:

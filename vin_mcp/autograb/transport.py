@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from vin_mcp.autograb.network import Backend
+
 # httpx's own defaults (httpx.Limits as AsyncHTTPTransport takes them).
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE_CONNECTIONS = 20
@@ -36,9 +38,10 @@ def environment_proxy(url: str) -> str | None:
 
 
 def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
-    """A pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, with no retries of its own: the client
-    decides what may be sent again (a search that reached AutoGrab is billed)."""
-    ssl_context = httpx.create_ssl_context()
+    """A pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, on sockets without a timer per call
+    (``network``), and with no retries of its own: the client decides what may be sent again (a search that
+    reached AutoGrab is billed)."""
+    ssl_context, backend = httpx.create_ssl_context(), Backend()
     if proxy is None:
         return httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
@@ -46,6 +49,7 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
             max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
             keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
             retries=0,
+            network_backend=backend,
         )
     parsed = httpx.Proxy(proxy)
     url = httpcore.URL(
@@ -61,6 +65,7 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
             max_connections=MAX_CONNECTIONS,
             max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
             keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+            network_backend=backend,
         )
     # httpx.Proxy accepts only http, https, socks5 and socks5h; SOCKS needs the socksio package (httpx[socks]).
     return httpcore.AsyncSOCKSProxy(
@@ -70,6 +75,7 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
         max_connections=MAX_CONNECTIONS,
         max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
         keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        network_backend=backend,
     )
 
 
