@@ -56,7 +56,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body;
     # "declared_huge": announce a giant Content-Length (in headers) and send nothing;
-    # "trickle": send the headers, then the body one byte a second
+    # "trickle": send the headers, then the body one byte a second; "close_after": answer (keep-alive, as ever),
+    # then close the connection, as a server does with one it will not keep
     action: str | None = None
     content_type: str = "application/json"
 
@@ -649,6 +650,8 @@ class FakeAutoGrab:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+        if reply.action == "close_after":
+            handler.close_connection = True
 
 
 # What each demo VIN shows (python -m tests.fake_autograb).

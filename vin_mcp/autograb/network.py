@@ -14,7 +14,6 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +34,9 @@ class UntrustedCertificate(httpcore.ConnectError):
 class Stream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
+        # Looked up once: the pool asks whether an idle connection was closed before every request it reuses.
+        self._socket: socket.socket | None = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        self._poller: select.poll | None = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
@@ -86,10 +88,22 @@ class Stream(httpcore.AsyncNetworkStream):
         if info == "server_addr":
             return self._stream.extra(anyio.abc.SocketAttribute.remote_address, None)
         if info == "socket":
-            return self._stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+            return self._socket
         if info == "is_readable":
-            return _readable(self._stream.extra(anyio.abc.SocketAttribute.raw_socket, None))
+            return self._readable()
         return None
+
+    def _readable(self) -> bool:
+        """Whether an idle pooled connection has something to read: the server closed it (or broke the protocol)."""
+        if self._socket is None:
+            return False
+        if not hasattr(select, "poll"):  # Windows
+            ready, _, _ = select.select([self._socket], [], [], 0)
+            return bool(ready)
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._socket, select.POLLIN)
+        return bool(self._poller.poll(0))
 
 
 class Backend(httpcore.AsyncNetworkBackend):
@@ -115,15 +129,3 @@ class Backend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether an idle pooled connection has something to read: the server closed it (or broke the protocol)."""
-    if sock is None:
-        return False
-    if sys.platform == "win32" or not hasattr(select, "poll"):
-        ready, _, _ = select.select([sock], [], [], 0)
-        return bool(ready)
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
