@@ -75,6 +75,21 @@ def make_settings(fake: FakeAutoGrab, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+async def search_polo(fake: FakeAutoGrab) -> str | None:
+    """One search for the POLO VIN through the real client on a pool of its own: the make found, or None."""
+    from tests.fake_autograb import POLO
+    from vin_mcp.autograb.client import AutoGrabClient
+    from vin_mcp.autograb.config import AutoGrabConfig
+    from vin_mcp.autograb.lookup_request import LookupRequest
+    from vin_mcp.autograb.transport import Transports
+    from vin_mcp.vin.identifiers import VinSearch
+
+    async with Transports() as http:
+        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)))
+        answer = await api.search(LookupRequest(search=VinSearch.parse(POLO), region="au"))
+    return answer.vehicle.make if answer.vehicle else None
+
+
 @pytest.fixture
 def settings(fake: FakeAutoGrab) -> Settings:
     return make_settings(fake)

@@ -12,13 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import fake_autograb as fa
-from tests.conftest import make_settings
+from tests.conftest import search_polo
 from vin_mcp import __version__
-from vin_mcp.autograb.client import AutoGrabClient
-from vin_mcp.autograb.config import AutoGrabConfig
-from vin_mcp.autograb.lookup_request import LookupRequest
-from vin_mcp.autograb.transport import Transports, environment_proxy
-from vin_mcp.vin.identifiers import VinSearch
+from vin_mcp.autograb.transport import environment_proxy
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -74,13 +70,6 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
     running = ForwardProxy()
     yield running
     running.stop()
-
-
-async def search_polo(fake: fa.FakeAutoGrab) -> str | None:
-    async with Transports() as http:
-        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)))
-        answer = await api.search(LookupRequest(search=VinSearch.parse(fa.POLO), region="au"))
-    return answer.vehicle.make if answer.vehicle else None
 
 
 @pytest.mark.anyio

@@ -17,14 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests import fake_autograb as fa
-from tests.conftest import make_settings
-from vin_mcp.autograb.client import AutoGrabClient
-from vin_mcp.autograb.config import AutoGrabConfig
+from tests.conftest import search_polo
 from vin_mcp.autograb.constants import BACKOFF_BASE_SECONDS
-from vin_mcp.autograb.lookup_request import LookupRequest
-from vin_mcp.autograb.transport import Transports
 from vin_mcp.errors import ServiceUnavailableError
-from vin_mcp.vin.identifiers import VinSearch
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -60,13 +55,6 @@ def tls_fake(tmp_path: Path) -> Iterator[tuple[fa.FakeAutoGrab, Path]]:
     running = fa.FakeAutoGrab().start(tls=context)
     yield running, cert_file
     running.stop()
-
-
-async def search_polo(fake: fa.FakeAutoGrab) -> str | None:
-    async with Transports() as http:
-        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)))
-        answer = await api.search(LookupRequest(search=VinSearch.parse(fa.POLO), region="au"))
-    return answer.vehicle.make if answer.vehicle else None
 
 
 @pytest.mark.anyio

@@ -11,8 +11,10 @@ the host. TLS is httpx's default context, including SSL_CERT_FILE and SSL_CERT_D
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
 from types import TracebackType
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import httpcore
@@ -37,20 +39,27 @@ def environment_proxy(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+class PoolOptions(TypedDict):
+    ssl_context: ssl.SSLContext
+    max_connections: int
+    max_keepalive_connections: int
+    keepalive_expiry: float
+    network_backend: httpcore.AsyncNetworkBackend
+
+
 def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
     """A pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, on sockets without a timer per call
     (``network``), and with no retries of its own: the client decides what may be sent again (a search that
     reached AutoGrab is billed)."""
-    ssl_context, backend = httpx.create_ssl_context(), Backend()
+    options = PoolOptions(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        network_backend=Backend(),
+    )
     if proxy is None:
-        return httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-            retries=0,
-            network_backend=backend,
-        )
+        return httpcore.AsyncConnectionPool(retries=0, **options)
     parsed = httpx.Proxy(proxy)
     url = httpcore.URL(
         scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
@@ -61,22 +70,10 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
             proxy_auth=parsed.raw_auth,
             proxy_headers=parsed.headers.raw,
             proxy_ssl_context=parsed.ssl_context,
-            ssl_context=ssl_context,
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-            network_backend=backend,
+            **options,
         )
     # httpx.Proxy accepts only http, https, socks5 and socks5h; SOCKS needs the socksio package (httpx[socks]).
-    return httpcore.AsyncSOCKSProxy(
-        proxy_url=url,
-        proxy_auth=parsed.raw_auth,
-        ssl_context=ssl_context,
-        max_connections=MAX_CONNECTIONS,
-        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-        network_backend=backend,
-    )
+    return httpcore.AsyncSOCKSProxy(proxy_url=url, proxy_auth=parsed.raw_auth, **options)
 
 
 class Transports:
