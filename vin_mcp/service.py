@@ -16,18 +16,18 @@ from anyio.abc import TaskGroup
 
 from vin_mcp.answers.limits import DEFAULT_BUILD_CODES_LIMIT, MAX_BUILD_CODES_LIMIT
 from vin_mcp.autograb.lookup_request import LookupRequest
-from vin_mcp.cache import SingleFlightCache
 from vin_mcp.errors import ConfigurationError, InvalidArgumentError, MissingApiKeyError, ShuttingDownError
 from vin_mcp.settings import REGIONS, Settings
 from vin_mcp.vin.identifiers import Search, VinSearch
 from vin_mcp.vin.makes import BUILD_DATA_FIRST_YEAR, build_data_covers
 from vin_mcp.vin.rules import VinDecode, decode_vin, validate_vin
 
-# The answers layer (its models above all) is loaded by the first call that shapes an answer, not while the
-# server starts: hence the imports inside the methods below.
+# The answers layer (its models above all) and the cache are loaded by the first call, not while the server
+# starts: hence the imports inside the methods below.
 if TYPE_CHECKING:
     from vin_mcp.answers.models import BuildDataAnswer, BuildFacts, LookupAnswer, LookupFacts
     from vin_mcp.autograb.client import AutoGrabClient
+    from vin_mcp.cache import SingleFlightCache
     from vin_mcp.shared_store import RedisStore
 
 T = TypeVar("T")
@@ -74,6 +74,7 @@ class VinService:
     @functools.cached_property
     def lookups(self) -> SingleFlightCache[LookupFacts]:
         from vin_mcp.answers.models import LookupFacts
+        from vin_mcp.cache import SingleFlightCache
 
         ttl = self.settings.cache_ttl
 
@@ -92,6 +93,7 @@ class VinService:
     @functools.cached_property
     def builds(self) -> SingleFlightCache[BuildFacts]:
         from vin_mcp.answers.models import BuildFacts
+        from vin_mcp.cache import SingleFlightCache
 
         ttl = self.settings.cache_ttl
 
