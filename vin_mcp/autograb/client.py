@@ -134,7 +134,7 @@ class AutoGrabClient:
         if self._config.api_key is None:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
         base_url = self._config.base_url_for(region)
-        # Encoded here, once: httpx merging a params dict into a URL costs a second URL parse per attempt.
+        # Encoded here, once per call; retries send the same request.
         url = f"{base_url}{path}?{urlencode(params)}"
         transport = self._http.for_base_url(base_url)
         headers = [
@@ -202,7 +202,12 @@ class AutoGrabClient:
                 raise UnexpectedResponseError(
                     f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB."
                 ) from exc
-            except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as exc:
+            except (
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+                httpcore.ProxyError,
+                httpcore.UnsupportedProtocol,
+            ) as exc:
                 raise ServiceUnavailableError(
                     f"The connection to AutoGrab broke while it was answering ({type(exc).__name__}).",
                     "Try again in a moment; the answer was not received.",
@@ -227,8 +232,8 @@ class AutoGrabClient:
     async def _send(
         self, transport: httpcore.AsyncConnectionPool, url: str, headers: Headers
     ) -> tuple[int, httpx.Headers, bytes]:
-        """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT (httpx's own timeouts are per
-        read, so a body trickled a byte at a time would otherwise hold the call and a pooled connection)."""
+        """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT: the pool's sockets keep no timer per read
+        (``network``), so this bound is what ends a body trickled a byte at a time."""
         self.requests_sent += 1
         sending = False
 
