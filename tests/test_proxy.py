@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from tests import fake_autograb as fa
 from tests.conftest import search_polo
 from vin_mcp import __version__
 from vin_mcp.autograb.transport import environment_proxy
+from vin_mcp.errors import ConfigurationError
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -108,3 +110,31 @@ def test_environment_proxy_reads_the_variables_as_httpx_does(monkeypatch: pytest
     assert environment_proxy("http://127.0.0.1:8765") == "http://all.example:8080"  # only HTTPS_PROXY is for https
     monkeypatch.setenv("NO_PROXY", ".autograb.com.au")
     assert environment_proxy(api) is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("proxy_url", "said"),
+    [
+        (
+            "ftp://user:hunter2secret@127.0.0.1:21",
+            "has the scheme 'ftp'; vin-mcp can use http, https, socks5 or socks5h",
+        ),
+        pytest.param(
+            "socks5://user:hunter2secret@127.0.0.1:1080",
+            "is a SOCKS proxy, which needs the socksio package",
+            marks=pytest.mark.skipif(importlib.util.find_spec("socksio") is not None, reason="socksio is installed"),
+        ),
+    ],
+    ids=["unknown-scheme", "socks-without-socksio"],
+)
+async def test_a_proxy_vin_mcp_cannot_use_is_a_setting_to_fix_and_nothing_is_sent(
+    fake: fa.FakeAutoGrab, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch, proxy_url: str, said: str
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    with pytest.raises(ConfigurationError) as failure:
+        await search_polo(fake)
+    message = str(failure.value)
+    assert said in message and ("HTTP_PROXY" in message or "httpx[socks]" in message)
+    assert "hunter2secret" not in message and "user" not in message
+    assert fake.calls(fa.POLO) == [] and proxy.seen == []

@@ -11,6 +11,7 @@ the host. TLS is httpx's default context, including SSL_CERT_FILE and SSL_CERT_D
 
 from __future__ import annotations
 
+import importlib.util
 import ssl
 import urllib.request
 from types import TracebackType
@@ -21,7 +22,12 @@ import httpcore
 import httpx
 
 from vin_mcp.autograb.network import Backend
+from vin_mcp.errors import ConfigurationError
 
+PROXY_HINT = (
+    "Fix HTTPS_PROXY, HTTP_PROXY or ALL_PROXY in the server's environment (or name AutoGrab's host in NO_PROXY); "
+    "this is not a 'no match'."
+)
 # httpx's own defaults (httpx.Limits as AsyncHTTPTransport takes them).
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE_CONNECTIONS = 20
@@ -60,6 +66,19 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
     )
     if proxy is None:
         return httpcore.AsyncConnectionPool(retries=0, **options)
+    scheme = urlsplit(proxy).scheme.lower()  # the only part of the proxy's URL ever said: it may hold a password
+    if scheme not in ("http", "https", "socks5", "socks5h"):
+        raise ConfigurationError(
+            f"The proxy the environment names for AutoGrab has the scheme {scheme[:10]!r}; vin-mcp can use http, "
+            "https, socks5 or socks5h.",
+            PROXY_HINT,
+        )
+    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise ConfigurationError(
+            "The proxy the environment names for AutoGrab is a SOCKS proxy, which needs the socksio package.",
+            "Install it where the server runs (pip install 'httpx[socks]') or name an HTTP proxy; this is not a "
+            "'no match'.",
+        )
     parsed = httpx.Proxy(proxy)
     url = httpcore.URL(
         scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
@@ -72,7 +91,6 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
             proxy_ssl_context=parsed.ssl_context,
             **options,
         )
-    # httpx.Proxy accepts only http, https, socks5 and socks5h; SOCKS needs the socksio package (httpx[socks]).
     return httpcore.AsyncSOCKSProxy(proxy_url=url, proxy_auth=parsed.raw_auth, **options)
 
 
