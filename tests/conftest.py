@@ -10,10 +10,15 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
-from tests.fake_autograb import API_KEY, FakeAutoGrab
+from tests.fake_autograb import API_KEY, POLO, FakeAutoGrab
 from tests.redis_server import RedisServer
+from vin_mcp.autograb.client import AutoGrabClient
+from vin_mcp.autograb.config import AutoGrabConfig
+from vin_mcp.autograb.lookup_request import LookupRequest
+from vin_mcp.autograb.transport import Transports
 from vin_mcp.mcp_server.server import create_server
 from vin_mcp.settings import Settings
+from vin_mcp.vin.identifiers import VinSearch
 
 # A shell that starts a job in the background without job control starts it with SIGINT ignored, and every
 # child inherits that: the tests that press Ctrl-C in a child (batch, the CLI's question, the fake) would see
@@ -75,17 +80,10 @@ def make_settings(fake: FakeAutoGrab, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def search_polo(fake: FakeAutoGrab) -> str | None:
+async def search_polo(fake: FakeAutoGrab, **overrides: Any) -> str | None:
     """One search for the POLO VIN through the real client on a pool of its own: the make found, or None."""
-    from tests.fake_autograb import POLO
-    from vin_mcp.autograb.client import AutoGrabClient
-    from vin_mcp.autograb.config import AutoGrabConfig
-    from vin_mcp.autograb.lookup_request import LookupRequest
-    from vin_mcp.autograb.transport import Transports
-    from vin_mcp.vin.identifiers import VinSearch
-
     async with Transports() as http:
-        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake)))
+        api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake, **overrides)))
         answer = await api.search(LookupRequest(search=VinSearch.parse(POLO), region="au"))
     return answer.vehicle.make if answer.vehicle else None
 

@@ -83,3 +83,14 @@ async def test_an_untrusted_certificate_is_said_at_once_and_nothing_is_sent(
     assert "SSL_CERT_FILE" in message and "not a 'no match'" in message
     assert time.monotonic() - started < BACKOFF_BASE_SECONDS  # not retried: a second try cannot trust it either
     assert fake.calls(fa.POLO) == []  # the key never left: the handshake failed before the request
+
+
+@pytest.mark.anyio
+async def test_tls_to_a_server_that_speaks_plain_http_is_a_connection_failure(fake: fa.FakeAutoGrab) -> None:
+    """The handshake breaks (not a certificate matter): reported as a failure to connect, never as a miss."""
+    plain = fake.url.replace("http://", "https://")
+    with pytest.raises(ServiceUnavailableError) as failure:
+        await search_polo(fake, base_url=plain)
+    assert str(failure.value).startswith(f"Could not connect to {plain}, the address AUTOGRAB_BASE_URL gives")
+    assert "not a 'no match'" in str(failure.value)
+    assert fake.calls(fa.POLO) == []  # the request never went out: the handshake came first

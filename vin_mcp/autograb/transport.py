@@ -66,20 +66,20 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
     )
     if proxy is None:
         return httpcore.AsyncConnectionPool(retries=0, **options)
-    scheme = urlsplit(proxy).scheme.lower()  # the only part of the proxy's URL ever said: it may hold a password
-    if scheme not in ("http", "https", "socks5", "socks5h"):
+    try:
+        parsed = httpx.Proxy(proxy)
+    except ValueError:  # httpx's own message holds the URL, which may hold a password: only the scheme is said
         raise ConfigurationError(
-            f"The proxy the environment names for AutoGrab has the scheme {scheme[:10]!r}; vin-mcp can use http, "
-            "https, socks5 or socks5h.",
+            f"The proxy the environment names for AutoGrab has the scheme {urlsplit(proxy).scheme[:10]!r}; vin-mcp "
+            "can use http, https, socks5 or socks5h.",
             PROXY_HINT,
-        )
-    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        ) from None
+    if parsed.url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
         raise ConfigurationError(
             "The proxy the environment names for AutoGrab is a SOCKS proxy, which needs the socksio package.",
             "Install it where the server runs (pip install 'httpx[socks]') or name an HTTP proxy; this is not a "
             "'no match'.",
         )
-    parsed = httpx.Proxy(proxy)
     url = httpcore.URL(
         scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
     )
