@@ -57,7 +57,8 @@ class Reply:
     # "reset": drop the connection mid-body; "hang": never answer; "huge": stream a giant body;
     # "declared_huge": announce a giant Content-Length (in headers) and send nothing;
     # "trickle": send the headers, then the body one byte a second; "close_after": answer (keep-alive, as ever),
-    # then close the connection, as a server does with one it will not keep
+    # then close the connection, as a server does with one it will not keep; "chunked": the body in chunks;
+    # "until_close": the body with no length, ended by closing the connection; "garbage": not HTTP at all
     action: str | None = None
     content_type: str = "application/json"
 
@@ -67,6 +68,7 @@ class Request:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    peer: int = 0  # the client's port: one per connection
 
 
 def vehicle(**overrides: Any) -> dict[str, Any]:
@@ -571,7 +573,8 @@ class FakeAutoGrab:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
-            self.requests.append(Request(parts.path, query, {k.lower(): v for k, v in handler.headers.items()}))
+            headers = {k.lower(): v for k, v in handler.headers.items()}
+            self.requests.append(Request(parts.path, query, headers, handler.client_address[1]))
         if self.latency:
             time.sleep(self.latency)
         segments = parts.path.strip("/").split("/")
@@ -603,6 +606,10 @@ class FakeAutoGrab:
         body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         if reply.action == "huge":
             body = b'{"success": true, "junk": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+        if reply.action == "garbage":
+            handler.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+            handler.close_connection = True
+            return
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         if self.demo:
@@ -632,6 +639,19 @@ class FakeAutoGrab:
                     handler.wfile.flush()
                 except OSError:
                     break
+            handler.close_connection = True
+            return
+        if reply.action == "chunked":
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            for start in range(0, len(body), 100):
+                piece = body[start : start + 100]
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            handler.wfile.write(b"0\r\n\r\n")
+            return
+        if reply.action == "until_close":
+            handler.end_headers()
+            handler.wfile.write(body)
             handler.close_connection = True
             return
         if reply.action == "declared_huge":

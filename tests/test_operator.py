@@ -84,7 +84,8 @@ def test_each_failed_call_leaves_one_warning_line_with_its_cause(fake: fa.FakeAu
 def test_log_level_from_the_environment_and_after_the_command(fake: fa.FakeAutoGrab) -> None:
     env = clean_env(AUTOGRAB_API_KEY=fa.API_KEY, AUTOGRAB_BASE_URL=fake.url, VIN_MCP_LOG_LEVEL="debug")
     _, stderr, _ = converse(env, [*INITIALIZE, call(2, "lookup_vin", vin=fa.POLO)])
-    assert "DEBUG httpx" in stderr or "DEBUG httpcore" in stderr  # DEBUG lets the libraries speak
+    assert "DEBUG mcp.server" in stderr  # DEBUG lets the libraries speak, and the connections
+    assert "DEBUG vin_mcp.autograb.connections: Opening a connection to 127.0.0.1" in stderr
     done = subprocess.run(
         [sys.executable, "-m", "vin_mcp", "lookup", fa.POLO, "--log-level", "debug"],
         capture_output=True,

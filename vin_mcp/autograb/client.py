@@ -22,6 +22,7 @@ import httpx
 from vin_mcp.autograb import outcomes
 from vin_mcp.autograb.body import envelope_of, parse, read_body
 from vin_mcp.autograb.config import AutoGrabConfig
+from vin_mcp.autograb.connections import Attempt, BodyTooLarge, Headers, Reply
 from vin_mcp.autograb.constants import (
     BACKOFF_BASE_SECONDS,
     MAX_BODY_BYTES,
@@ -39,7 +40,7 @@ from vin_mcp.autograb.pacing import RateLimitPacer
 from vin_mcp.autograb.payloads import BuildDataResponse, SearchResponse
 from vin_mcp.autograb.routes import build_data_route, search_route
 from vin_mcp.autograb.text import clean_text
-from vin_mcp.autograb.transport import Transports
+from vin_mcp.autograb.transport import Connections, Transports
 from vin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -53,11 +54,6 @@ from vin_mcp.errors import (
 __all__ = ["TEST_DATA_HEADER", "AutoGrabClient"]
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 @dataclass
@@ -82,8 +78,6 @@ class AutoGrabClient:
     ) -> None:
         self._http = http
         self._config = config
-        # httpx's timeouts, each per connect, read or write; the attempt as a whole is bounded in _send.
-        self._timeouts = httpx.Timeout(config.timeout).as_dict()
         self._sleep = sleep
         self._monotonic = monotonic
         self.pacer = pacer or RateLimitPacer(monotonic=monotonic, sleep=sleep)
@@ -135,8 +129,8 @@ class AutoGrabClient:
             raise MissingApiKeyError("AUTOGRAB_API_KEY is not set, so AutoGrab cannot be asked.")
         base_url = self._config.base_url_for(region)
         # Encoded here, once per call; retries send the same request.
-        url = f"{base_url}{path}?{urlencode(params)}"
-        transport = self._http.for_base_url(base_url)
+        target = f"{path}?{urlencode(params)}"
+        connections = self._http.for_base_url(base_url)
         headers = [
             (b"Host", urlsplit(base_url).netloc.rpartition("@")[2].encode()),
             (b"User-Agent", USER_AGENT.encode()),
@@ -149,7 +143,7 @@ class AutoGrabClient:
         waits_left = [MAX_RATE_LIMIT_WAITS]
         failures = 0
         while True:
-            attempt = await self._attempt(transport, url, headers, deadline, waits_left)
+            attempt = await self._attempt(connections, base_url, target, headers, deadline, waits_left)
             if isinstance(attempt, UpstreamError):  # could not connect: nothing reached the API, so retry
                 failures += 1
                 await self._backoff_or_raise(attempt, failures, deadline)
@@ -175,8 +169,9 @@ class AutoGrabClient:
 
     async def _attempt(
         self,
-        transport: httpcore.AsyncConnectionPool,
-        url: str,
+        connections: Connections,
+        base_url: str,
+        target: str,
         headers: Headers,
         deadline: float,
         waits_left: list[int],
@@ -184,11 +179,13 @@ class AutoGrabClient:
         """One request in its turn of the rate-limit window; a failure to connect comes back, every other raises."""
         await self.pacer.sync()
         result: tuple[int, httpx.Headers, bytes] | UpstreamError
+        url = base_url + target
         async with self.pacer.turn(deadline, MAX_RATE_LIMIT_WAIT_SECONDS, waits_left) as refusal:
             if refusal is not None:
                 raise outcomes.rate_limited(refusal.wait)
             try:
-                result = await self._send(transport, url, headers)
+                reply = await self._send(connections, base_url, target, headers)
+                result = reply.status, httpx.Headers(reply.headers), reply.body
             except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeout) as exc:
                 if isinstance(exc, UntrustedCertificate):  # trying again cannot help
                     raise _untrusted(url, exc.verify_message) from exc
@@ -198,7 +195,7 @@ class AutoGrabClient:
                 raise UpstreamTimeoutError(
                     f"AutoGrab did not answer within {self._config.timeout:g} seconds (AUTOGRAB_TIMEOUT)."
                 ) from exc
-            except _BodyTooLarge as exc:
+            except BodyTooLarge as exc:
                 raise UnexpectedResponseError(
                     f"Unexpected response from the API: the body exceeded {MAX_BODY_BYTES // 1024} KiB."
                 ) from exc
@@ -229,50 +226,18 @@ class AutoGrabClient:
             "(HTTPS_PROXY); this is not a 'no match'.",
         )
 
-    async def _send(
-        self, transport: httpcore.AsyncConnectionPool, url: str, headers: Headers
-    ) -> tuple[int, httpx.Headers, bytes]:
-        """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT: the pool's sockets keep no timer per read
+    async def _send(self, connections: Connections, base_url: str, target: str, headers: Headers) -> Reply:
+        """One attempt, connection to last byte, within AUTOGRAB_TIMEOUT: the sockets keep no timer per read
         (``network``), so this bound is what ends a body trickled a byte at a time."""
         self.requests_sent += 1
-        sending = False
-
-        async def trace(event: str, _: object) -> None:
-            nonlocal sending
-            sending = sending or "send_request_headers" in event
-
+        attempt = Attempt(connect_timeout=self._config.timeout)
         try:
             with anyio.fail_after(self._config.timeout):
-                return await self._read(
-                    transport,
-                    httpcore.Request(
-                        b"GET", url, headers=headers, extensions={"trace": trace, "timeout": self._timeouts}
-                    ),
-                )
+                return await connections.get(base_url, target, headers, attempt)
         except TimeoutError:
-            if not sending:  # still connecting: nothing reached the API, so it is safe to retry
+            if not attempt.sent:  # still connecting: nothing reached the API, so it is safe to retry
                 raise httpcore.ConnectTimeout(f"no connection within {self._config.timeout:g} s") from None
             raise
-
-    async def _read(
-        self, transport: httpcore.AsyncConnectionPool, request: httpcore.Request
-    ) -> tuple[int, httpx.Headers, bytes]:
-        response = await transport.handle_async_request(request)
-        try:
-            headers = httpx.Headers(response.headers)
-            declared = headers.get("content-length", "")
-            if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                raise _BodyTooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise _BodyTooLarge
-                chunks.append(chunk)
-            return response.status, headers, b"".join(chunks)
-        finally:
-            await response.aclose()
 
     async def _backoff_or_raise(self, error: UpstreamError, failures: int, deadline: float) -> None:
         delay = BACKOFF_BASE_SECONDS * 2 ** (failures - 1) * random.uniform(0.5, 1.5)

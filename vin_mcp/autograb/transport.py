@@ -1,12 +1,10 @@
-"""How the AutoGrab client reaches the API: httpx's connection pools, direct or through the proxy the environment
-names.
+"""How the AutoGrab client reaches the API: straight to it, or through the proxy the environment names.
 
-The client sends each request straight to the pool that httpx's own transport would wrap (httpcore, httpx's HTTP
-engine), built as ``httpx.AsyncHTTPTransport`` builds it. httpx's layers around it (the client's cookies, redirects,
-auth and URL merging; the transport turning each request and response into httpx's models) do nothing this client
-needs and cost a share of every request's time. The one thing of theirs that matters here, proxies from the
-environment, is chosen the same way: HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for the URL's scheme, unless NO_PROXY names
-the host. TLS is httpx's default context, including SSL_CERT_FILE and SSL_CERT_DIR.
+A direct connection is vin-mcp's own (``connections``: h11 on a kept-alive socket). Through a proxy, each request
+goes to the pool that httpx's own transport would wrap (httpcore, httpx's HTTP engine), built as
+``httpx.AsyncHTTPTransport`` builds it, for its HTTP, HTTPS and SOCKS proxies. The proxy is chosen as httpx chooses
+it: HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for the URL's scheme, unless NO_PROXY names the host. TLS is httpx's default
+context either way, including SSL_CERT_FILE and SSL_CERT_DIR.
 """
 
 from __future__ import annotations
@@ -15,12 +13,14 @@ import importlib.util
 import ssl
 import urllib.request
 from types import TracebackType
-from typing import TypedDict
+from typing import Protocol, TypedDict
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
+from vin_mcp.autograb.connections import Attempt, BodyTooLarge, DirectConnections, Headers, Reply, too_large
+from vin_mcp.autograb.constants import MAX_BODY_BYTES
 from vin_mcp.autograb.network import Backend
 from vin_mcp.errors import ConfigurationError
 
@@ -53,10 +53,58 @@ class PoolOptions(TypedDict):
     network_backend: httpcore.AsyncNetworkBackend
 
 
-def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
-    """A pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, on sockets without a timer per call
-    (``network``), and with no retries of its own: the client decides what may be sent again (a search that
-    reached AutoGrab is billed)."""
+class Connections(Protocol):
+    """One way out to the API: ``get`` sends one GET of ``target`` (path and query) to ``base_url``."""
+
+    async def get(self, base_url: str, target: str, headers: Headers, attempt: Attempt) -> Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ProxiedConnections:
+    """Requests through a proxy, on httpcore's pool for it; each response read under MAX_BODY_BYTES."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def get(self, base_url: str, target: str, headers: Headers, attempt: Attempt) -> Reply:
+        async def trace(event: str, _: object) -> None:
+            attempt.sent = attempt.sent or "send_request_headers" in event
+
+        timeouts = httpx.Timeout(attempt.connect_timeout).as_dict()
+        request = httpcore.Request(
+            b"GET", base_url + target, headers=headers, extensions={"trace": trace, "timeout": timeouts}
+        )
+        response = await self._pool.handle_async_request(request)
+        try:
+            if too_large(next((v for k, v in response.headers if k.lower() == b"content-length"), b"")):
+                raise BodyTooLarge
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+                chunks.append(chunk)
+            return Reply(response.status, response.headers, b"".join(chunks))
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+def connections_for(proxy: str | None) -> Connections:
+    """Direct connections, or a pool as ``httpx.AsyncHTTPTransport(proxy=proxy)`` builds one, on sockets without a
+    timer per call (``network``). Neither retries on its own: the client decides what may be sent again (a search
+    that reached AutoGrab is billed)."""
+    if proxy is None:
+        return DirectConnections(
+            httpx.create_ssl_context(),
+            max_connections=MAX_CONNECTIONS,
+            max_idle=MAX_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        )
     options = PoolOptions(
         ssl_context=httpx.create_ssl_context(),
         max_connections=MAX_CONNECTIONS,
@@ -64,8 +112,6 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
         keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
         network_backend=Backend(),
     )
-    if proxy is None:
-        return httpcore.AsyncConnectionPool(retries=0, **options)
     try:
         parsed = httpx.Proxy(proxy)
     except ValueError:  # httpx's own message holds the URL, which may hold a password: only the scheme is said
@@ -84,30 +130,32 @@ def connection_pool(proxy: str | None) -> httpcore.AsyncConnectionPool:
         scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
     )
     if parsed.url.scheme in ("http", "https"):
-        return httpcore.AsyncHTTPProxy(
-            proxy_url=url,
-            proxy_auth=parsed.raw_auth,
-            proxy_headers=parsed.headers.raw,
-            proxy_ssl_context=parsed.ssl_context,
-            **options,
+        return ProxiedConnections(
+            httpcore.AsyncHTTPProxy(
+                proxy_url=url,
+                proxy_auth=parsed.raw_auth,
+                proxy_headers=parsed.headers.raw,
+                proxy_ssl_context=parsed.ssl_context,
+                **options,
+            )
         )
-    return httpcore.AsyncSOCKSProxy(proxy_url=url, proxy_auth=parsed.raw_auth, **options)
+    return ProxiedConnections(httpcore.AsyncSOCKSProxy(proxy_url=url, proxy_auth=parsed.raw_auth, **options))
 
 
 class Transports:
-    """One connection pool per way out (direct, or each proxy), chosen once per base URL."""
+    """One set of connections per way out (direct, or each proxy), chosen once per base URL."""
 
     def __init__(self) -> None:
-        self._pools: dict[str | None, httpcore.AsyncConnectionPool] = {}
-        self._chosen: dict[str, httpcore.AsyncConnectionPool] = {}
+        self._pools: dict[str | None, Connections] = {}
+        self._chosen: dict[str, Connections] = {}
 
-    def for_base_url(self, base_url: str) -> httpcore.AsyncConnectionPool:
+    def for_base_url(self, base_url: str) -> Connections:
         pool = self._chosen.get(base_url)
         if pool is None:
             proxy = environment_proxy(base_url)
             pool = self._pools.get(proxy)
             if pool is None:
-                pool = self._pools[proxy] = connection_pool(proxy)
+                pool = self._pools[proxy] = connections_for(proxy)
             self._chosen[base_url] = pool
         return pool
 
