@@ -166,16 +166,16 @@ class DirectConnections:
             return None
         now = self._monotonic()
         found: Connection | None = None
-        kept: list[Connection] = []
-        for connection in reversed(self._idle):
+        stale: list[Connection] = []
+        # The list is settled before anything is awaited: other requests put connections back meanwhile.
+        for index in range(len(self._idle) - 1, -1, -1):
+            connection = self._idle[index]
             if not connection.usable(now, self._expiry):
-                await connection.aclose("idle too long, or closed by the server")
+                stale.append(self._idle.pop(index))
             elif found is None and connection.origin == origin:
-                found = connection
-            else:
-                kept.append(connection)
-        kept.reverse()
-        self._idle = kept
+                found = self._idle.pop(index)
+        for connection in stale:
+            await connection.aclose("idle too long, or closed by the server")
         return found
 
     async def _connect(self, origin: Origin, attempt: Attempt) -> Connection:
