@@ -74,7 +74,8 @@ class Redactor:
         self._pieces = tuple(piece.encode() for piece in pieces)
         # Cheaper still, before that search: anything removed is a run of at least MIN_PREFIX characters (the whole
         # of a short form) drawn from the secrets' own characters, found by one translate and one find.
-        alphabet = {ord(c) for form in forms for c in form}
+        # The mask reads both letter cases, so the text need not be folded for it.
+        alphabet = {ord(c) for form in forms for c in (*form, *form.upper())}
         self._mask = bytes(1 if b in alphabet else 0 for b in range(256))
         self._run = b"\x01" * min([MIN_PREFIX, *(len(form) for form in forms)])
         # Serialised as JSON, a quotation mark, backslash or control character is escaped and no longer reads as
@@ -140,9 +141,12 @@ class Redactor:
             return value
         if isinstance(value, str) or self._walk_always:
             return self._scrub(value)
-        flat = to_json(value, fallback=str).lower()  # ASCII letters only, like _ASCII_LOWER
-        if self._run not in flat.translate(self._mask) or not any(piece in flat for piece in self._pieces):
+        flat = to_json(value, fallback=str)
+        if self._run not in flat.translate(self._mask):
             return value  # nothing that could be a piece of a secret anywhere in it: no walk needed
+        flat = flat.lower()  # ASCII letters only, like _ASCII_LOWER
+        if not any(piece in flat for piece in self._pieces):
+            return value
         return self._scrub(value)
 
     def _scrub(self, value: Any) -> Any:
