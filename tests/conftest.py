@@ -26,6 +26,9 @@ from vin_mcp.vin.identifiers import VinSearch
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+# The fake served over TLS (``tls_fake``), for the TLS and proxy tests.
+pytest_plugins = ["tests.tls_fake"]
+
 # The fast layer (`pytest -m unit`, seconds): pure rules and in-memory answers; no subprocess, browser or Redis.
 UNIT_FILES = frozenset(
     {

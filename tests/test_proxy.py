@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,13 +19,14 @@ from tests import fake_autograb as fa
 from tests.conftest import search_polo
 from vin_mcp import __version__
 from vin_mcp.autograb.transport import environment_proxy
-from vin_mcp.errors import ConfigurationError
+from vin_mcp.errors import ConfigurationError, ServiceUnavailableError
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 class ForwardProxy:
-    """A plain HTTP forward proxy: reads the absolute URL a client asks it for, fetches it, records the request."""
+    """A plain HTTP forward proxy: reads the absolute URL a client asks it for, fetches it, records the request;
+    for HTTPS, tunnels the connection a client asks for with CONNECT (and sees only the host and port)."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, dict[str, str]]] = []
@@ -50,6 +54,29 @@ class ForwardProxy:
                 self.end_headers()
                 self.wfile.write(body)
                 upstream.close()
+
+            def do_CONNECT(self) -> None:
+                proxy.seen.append((f"CONNECT {self.path}", {k.lower(): v for k, v in self.headers.items()}))
+                host, _, port = self.path.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=10)
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                ends = [self.connection, upstream]
+                try:
+                    while True:
+                        readable, _, _ = select.select(ends, [], [], 10)
+                        if not readable:
+                            return
+                        for end in readable:
+                            data = end.recv(65536)
+                            if not data:
+                                return
+                            (upstream if end is self.connection else self.connection).sendall(data)
+                except OSError:
+                    return
+                finally:
+                    upstream.close()
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -95,6 +122,35 @@ async def test_no_proxy_sends_searches_direct(
     assert await search_polo(fake) == "Volkswagen"
     assert proxy.seen == []
     assert len(fake.calls(fa.POLO)) == 1
+
+
+@pytest.mark.anyio
+async def test_https_searches_tunnel_through_the_proxy_and_trust_ssl_cert_file(
+    tls_fake: tuple[fa.FakeAutoGrab, Path], proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How AutoGrab itself (an https address) is reached behind a corporate proxy: the README's advice."""
+    fake, cert_file = tls_fake
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    assert await search_polo(fake) == "Volkswagen"
+    [(request, _)] = proxy.seen
+    assert request == f"CONNECT {fake.url.removeprefix('https://')}"  # the proxy saw where, never the key
+    assert len(fake.calls(fa.POLO)) == 1
+
+
+@pytest.mark.anyio
+async def test_through_a_proxy_an_untrusted_certificate_is_said_at_once_and_nothing_is_sent(
+    tls_fake: tuple[fa.FakeAutoGrab, Path], proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy that re-signs TLS with a certificate the server does not trust, as the README's advice describes."""
+    fake, _ = tls_fake
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with pytest.raises(ServiceUnavailableError) as failure:
+        await search_polo(fake)
+    assert str(failure.value).startswith(f"The TLS certificate of {fake.url} is not trusted")
+    assert len(proxy.seen) == 1 and fake.calls(fa.POLO) == []
 
 
 def test_environment_proxy_reads_the_variables_as_httpx_does(monkeypatch: pytest.MonkeyPatch) -> None:
