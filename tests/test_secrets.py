@@ -89,6 +89,26 @@ def test_a_result_is_searched_once_and_walked_only_when_a_piece_is_in_it(secret:
         assert secret[:8].lower() not in json.dumps(result).lower(), leaked
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "Zq8mK2xP9wL4vN7bT1cR6yH3jF5gD0sA",
+        fa.API_KEY,
+        "sec_ADVERSARY_key_0123456789abcdefghij",
+        *("k" + "0123456789abcdefghijklmnopqrstuvwxyz"[:n] for n in range(7, 30)),  # every length from 8 to 30
+    ],
+)
+def test_whole_results_lose_every_run_of_twelve_and_every_leading_eight_of_a_secret(secret: str) -> None:
+    """The quick search over a whole result looks for a few pieces of each secret, not every one: no run the
+    redactor removes may slip past it, at any offset."""
+    redactor = Redactor([secret])
+    leaks = [secret[start : start + 12] for start in range(len(secret) - 11)]
+    leaks += [secret[:length] for length in range(8, len(secret) + 1)]
+    for leak in leaks:
+        result = {"content": [{"type": "text", "text": "Golf"}], "structuredContent": {"note": f"echo {leak}."}}
+        assert redactor.scrub(result)["structuredContent"]["note"] == f"echo {REDACTED}.", leak
+
+
 @pytest.mark.parametrize("secret", ["x", "text", "k3y"])
 def test_a_short_secret_is_removed_where_it_stands_alone_and_never_breaks_the_protocol(secret: str) -> None:
     """A one-letter key once turned every "text" in a result into "te[redacted]t", and the client could not read

@@ -26,9 +26,11 @@ MIN_RUN = 12
 # more characters covers one such aligned piece, so nothing is missed, and a text without one costs a few
 # dictionary look-ups per hundred characters.
 GRAM = 4
-# The pieces a whole result is searched for first: as long as can be while any MIN_RUN in a row, and any
-# MIN_PREFIX leading characters, hold one whole (ANY_GRAM + ANY_GRAM - 1 <= MIN_RUN, ANY_GRAM <= MIN_PREFIX).
+# The pieces a whole result is searched for first, one at every ANY_STRIDE-th character of a form: as few as can
+# be while any MIN_RUN in a row, and any MIN_PREFIX leading characters, hold one whole
+# (ANY_GRAM + ANY_STRIDE - 1 <= MIN_RUN, ANY_GRAM <= MIN_PREFIX).
 ANY_GRAM = 6
+ANY_STRIDE = 7
 REDACTED = "[redacted]"
 # Keys and their URL-encoded forms are ASCII: folding ASCII case keeps every index of the text where it was.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -63,11 +65,11 @@ class Redactor:
                 self._grams.setdefault(form[offset : offset + GRAM], []).append((form, offset))
         self.active = bool(forms)
         # One search over a whole result finds whether any piece of a secret is in it at all (almost never). Every
-        # span removed (a leading 8, or any 12 in a row) holds one of the form's ANY_GRAM-aligned pieces.
+        # span removed (a leading 8, or any 12 in a row) holds one of the form's pieces.
         aligned = {
             form[start : start + ANY_GRAM]
             for form in self._forms
-            for start in range(0, len(form) - ANY_GRAM + 1, ANY_GRAM)
+            for start in range(0, len(form) - ANY_GRAM + 1, ANY_STRIDE)
         }
         pieces = sorted({*aligned, *self._short})
         # Each looked for with bytes' own search: quicker than one regular expression of alternatives.
