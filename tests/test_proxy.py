@@ -133,8 +133,9 @@ async def test_https_searches_tunnel_through_the_proxy_and_trust_ssl_cert_file(
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
     assert await search_polo(fake) == "Volkswagen"
-    [(request, _)] = proxy.seen
+    [(request, headers)] = proxy.seen
     assert request == f"CONNECT {fake.url.removeprefix('https://')}"  # the proxy saw where, never the key
+    assert fa.API_KEY not in repr(headers)
     assert len(fake.calls(fa.POLO)) == 1
 
 
