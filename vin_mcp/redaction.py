@@ -31,6 +31,9 @@ GRAM = 4
 # (ANY_GRAM + ANY_STRIDE - 1 <= MIN_RUN, ANY_GRAM <= MIN_PREFIX).
 ANY_GRAM = 6
 ANY_STRIDE = 7
+# The quick check for a run of a secret's characters is skipped when the secrets hold this many different letters
+# (either case) or more: ordinary text is full of runs of them.
+RUN_CHECK_LETTERS = 20
 REDACTED = "[redacted]"
 # Keys and their URL-encoded forms are ASCII: folding ASCII case keeps every index of the text where it was.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -80,6 +83,10 @@ class Redactor:
         alphabet = {ord(c) for form in forms for c in (*form, *form.upper())}
         self._mask = bytes(1 if b in alphabet else 0 for b in range(256))
         self._run = b"\x01" * min([MIN_PREFIX, *(len(form) for form in forms)])
+        # A secret drawing on most letters makes that run of ordinary words (a VIN, "structuredContent"): the check
+        # would pass on nearly every result and only add its cost, so such secrets go straight to the search.
+        letters = {chr(b).lower() for b in alphabet if chr(b).isascii() and chr(b).isalpha()}
+        self._check_runs = len(letters) < RUN_CHECK_LETTERS
         # Serialised as JSON, a quotation mark, backslash or control character is escaped and no longer reads as
         # itself: a secret with one is looked for by walking every string.
         self._walk_always = any(c in '"\\' or ord(c) < 0x20 for form in forms for c in form)
@@ -144,7 +151,7 @@ class Redactor:
         if isinstance(value, str) or self._walk_always:
             return self._scrub(value)
         flat = to_json(value, fallback=str)
-        if self._run not in flat.translate(self._mask):
+        if self._check_runs and self._run not in flat.translate(self._mask):
             return value  # nothing that could be a piece of a secret anywhere in it: no walk needed
         flat = flat.lower()  # ASCII letters only, like _ASCII_LOWER
         if not any(piece in flat for piece in self._pieces):
