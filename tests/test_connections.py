@@ -107,7 +107,7 @@ async def test_a_reply_that_is_not_http_is_a_broken_connection_and_not_sent_agai
 
 
 @pytest.mark.anyio
-async def test_a_cancelled_request_closes_its_connection(fake: fa.FakeAutoGrab) -> None:
+async def test_a_cancelled_request_leaves_its_connection_unused(fake: fa.FakeAutoGrab) -> None:
     fake.script("search", fa.POLO, polo_reply(action="hang"), polo_reply())
     async with Transports() as http:
         api = AutoGrabClient(http, AutoGrabConfig.from_settings(make_settings(fake, timeout=10.0)))

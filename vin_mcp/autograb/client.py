@@ -65,7 +65,7 @@ class _Reply:
 
 
 class AutoGrabClient:
-    """Calls AutoGrab through shared httpx connection pools (``autograb.transport``)."""
+    """Calls AutoGrab through shared connections, direct or through a proxy (``autograb.transport``)."""
 
     def __init__(
         self,

@@ -63,9 +63,25 @@ class Origin:
         return cls(scheme, url.host.decode("ascii"), url.port or (443 if scheme == "https" else 80))
 
 
-def too_large(declared: bytes | str) -> bool:
-    """Whether a Content-Length announces more than MAX_BODY_BYTES (one that is not a number is left to h11)."""
-    return declared.isdigit() and int(declared) > MAX_BODY_BYTES
+class CappedBody:
+    """A reply's body as it arrives, refused (``BodyTooLarge``) once it is, or is announced as, over MAX_BODY_BYTES."""
+
+    def __init__(self, headers: Headers) -> None:
+        # A Content-Length that is not a number is left to the HTTP framing to refuse.
+        declared = next((value for name, value in headers if name.lower() == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        self._chunks.append(chunk)
+
+    def read(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 class Connection:
@@ -86,7 +102,7 @@ class Connection:
             raise httpcore.LocalProtocolError(str(exc)) from exc
         attempt.sent = True
         await self.stream.write(data)
-        status, reply_headers, chunks, size = 0, [], [], 0
+        status, reply_headers, body = 0, [], CappedBody([])
         try:
             while True:
                 event = self._h11.next_event()
@@ -94,13 +110,9 @@ class Connection:
                     self._h11.receive_data(await self.stream.read(READ_SIZE))
                 elif isinstance(event, h11.Response):
                     status, reply_headers = event.status_code, list(event.headers)
-                    if too_large(next((v for k, v in reply_headers if k == b"content-length"), b"")):
-                        raise BodyTooLarge
+                    body = CappedBody(reply_headers)
                 elif isinstance(event, h11.Data):
-                    size += len(event.data)
-                    if size > MAX_BODY_BYTES:
-                        raise BodyTooLarge
-                    chunks.append(bytes(event.data))
+                    body.add(bytes(event.data))
                 elif isinstance(event, h11.EndOfMessage):
                     break
                 elif isinstance(event, h11.ConnectionClosed):
@@ -110,7 +122,7 @@ class Connection:
         reusable = self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
         if reusable:
             self._h11.start_next_cycle()
-        return Reply(status, reply_headers, b"".join(chunks)), reusable
+        return Reply(status, reply_headers, body.read()), reusable
 
     def usable(self, now: float, expiry: float) -> bool:
         """Not idle too long, and not closed by the server: an idle connection with something to read was closed

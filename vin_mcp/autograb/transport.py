@@ -19,8 +19,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from vin_mcp.autograb.connections import Attempt, BodyTooLarge, DirectConnections, Headers, Reply, too_large
-from vin_mcp.autograb.constants import MAX_BODY_BYTES
+from vin_mcp.autograb.connections import Attempt, CappedBody, DirectConnections, Headers, Reply
 from vin_mcp.autograb.network import Backend
 from vin_mcp.errors import ConfigurationError
 
@@ -77,16 +76,10 @@ class ProxiedConnections:
         )
         response = await self._pool.handle_async_request(request)
         try:
-            if too_large(next((v for k, v in response.headers if k.lower() == b"content-length"), b"")):
-                raise BodyTooLarge
-            chunks: list[bytes] = []
-            size = 0
+            body = CappedBody(response.headers)
             async for chunk in response.aiter_stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise BodyTooLarge
-                chunks.append(chunk)
-            return Reply(response.status, response.headers, b"".join(chunks))
+                body.add(chunk)
+            return Reply(response.status, response.headers, body.read())
         finally:
             await response.aclose()
 
